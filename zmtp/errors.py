@@ -1,0 +1,153 @@
+"""One exception hierarchy for the whole package.
+
+Two families never mix, because the fix is on a different side of the wire:
+
+* :class:`ProtocolError` and its subclasses: the *peer* broke a rule of ZMTP. Each names the
+  rule (quoting the RFC) and carries the code libzmq reports for it in a
+  ``HANDSHAKE_FAILED_PROTOCOL`` monitor event, so a monitor can say why a peer was dropped.
+* :class:`UsageError`: *our caller* did something the API does not allow (sending on a closed
+  connection, an option value out of range). These are raised at the call.
+
+Timeouts and a peer's explicit refusal (an ERROR command) are neither, and have classes of their
+own. The pyzmq-compatible ``ZMQError`` family of the socket API is built on top of these.
+"""
+
+from __future__ import annotations
+
+# libzmq's protocol error codes (zmq.h, ZMQ_PROTOCOL_ERROR_*), reported as the value of a
+# HANDSHAKE_FAILED_PROTOCOL monitor event.
+ZMTP_UNSPECIFIED = 0x10000000
+ZMTP_UNEXPECTED_COMMAND = 0x10000001
+ZMTP_INVALID_SEQUENCE = 0x10000002
+ZMTP_MALFORMED_COMMAND_UNSPECIFIED = 0x10000011
+ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
+ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
+ZMTP_MALFORMED_COMMAND_READY = 0x10000016
+ZMTP_INVALID_METADATA = 0x10000018
+ZMTP_MECHANISM_MISMATCH = 0x11000002
+ZAP_UNSPECIFIED = 0x20000000
+ZAP_MALFORMED_REPLY = 0x20000001
+ZAP_BAD_REQUEST_ID = 0x20000002
+ZAP_BAD_VERSION = 0x20000003
+ZAP_INVALID_STATUS_CODE = 0x20000004
+ZAP_INVALID_METADATA = 0x20000005
+
+
+class ZMTPError(Exception):
+    """Base class of every exception this package raises or reports."""
+
+
+class ProtocolError(ZMTPError):
+    """The peer violated ZMTP. ``rule`` cites the RFC; ``code`` is libzmq's monitor code."""
+
+    code: int = ZMTP_UNSPECIFIED
+
+    def __init__(self, message: str, *, rule: str = "") -> None:
+        super().__init__(f"{message} ({rule})" if rule else message)
+        self.rule = rule
+
+
+class UnsupportedVersion(ProtocolError):
+    """The peer's greeting is not ZMTP 3.x (a ZMTP 1.0 or 2.0 peer, or not ZMTP at all)."""
+
+    code = ZMTP_UNSPECIFIED
+
+
+class MechanismMismatch(ProtocolError):
+    """The peer announced a different security mechanism in its greeting."""
+
+    code = ZMTP_MECHANISM_MISMATCH
+
+
+class MalformedFrame(ProtocolError):
+    """A frame header broke RFC 23's framing rules (reserved flags, impossible size)."""
+
+    code = ZMTP_UNSPECIFIED
+
+
+class MessageTooLarge(ProtocolError):
+    """The peer announced a frame larger than the configured MAXMSGSIZE."""
+
+    code = ZMTP_UNSPECIFIED
+
+
+class MalformedCommand(ProtocolError):
+    """A command frame's body does not have the layout its name requires."""
+
+    code = ZMTP_MALFORMED_COMMAND_UNSPECIFIED
+
+    def __init__(self, message: str, *, rule: str = "", code: int | None = None) -> None:
+        super().__init__(message, rule=rule)
+        if code is not None:
+            self.code = code
+
+
+class UnexpectedCommand(ProtocolError):
+    """A command (or a message) arrived where the handshake allows something else."""
+
+    code = ZMTP_UNEXPECTED_COMMAND
+
+
+class InvalidMetadata(ProtocolError):
+    """A property list (READY/INITIATE metadata) is not well formed."""
+
+    code = ZMTP_INVALID_METADATA
+
+
+class IncompatibleSocketType(ProtocolError):
+    """The peer's Socket-Type may not talk to ours (RFC 37, 'Socket type compatibility')."""
+
+    code = ZMTP_INVALID_METADATA
+
+
+class PeerRefused(ZMTPError):
+    """The peer sent an ERROR command: it refuses this connection and gave ``reason``.
+
+    RFC 23 says the receiver must not reconnect with the same credentials.
+    """
+
+    def __init__(self, reason: bytes) -> None:
+        super().__init__(f"peer sent ERROR: {reason.decode('ascii', 'backslashreplace')!r}")
+        self.reason = reason
+
+
+class ConnectionLost(ZMTPError):
+    """The peer closed the byte stream (or the transport failed under it)."""
+
+
+class AuthenticationFailed(ZMTPError):
+    """The ZAP handler refused the peer (status 400 or 500); an ERROR was sent to it."""
+
+    def __init__(self, status_code: bytes, status_text: bytes = b"") -> None:
+        text = status_text.decode("utf-8", "backslashreplace")
+        super().__init__(f"ZAP refused the peer: {status_code.decode('ascii', 'replace')} {text}")
+        self.status_code = status_code
+        self.status_text = status_text
+
+
+class ZapReplyError(ZMTPError):
+    """The ZAP handler's reply broke RFC 27; ``code`` is libzmq's ZAP monitor code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(f"{message} (RFC 27)")
+        self.code = code
+
+
+class ZMTPTimeout(ZMTPError):
+    """A protocol timer expired (the connection is treated as lost, not as misbehaving)."""
+
+
+class HandshakeTimeout(ZMTPTimeout):
+    """The greeting and security handshake did not finish within HANDSHAKE_IVL."""
+
+
+class HeartbeatTimeout(ZMTPTimeout):
+    """Nothing arrived within HEARTBEAT_TIMEOUT after a PING, or within the peer's PING TTL."""
+
+
+class UsageError(ZMTPError):
+    """The caller used the API wrongly; nothing was sent and no state changed."""
+
+
+class ConfigurationError(UsageError, ValueError):
+    """An option value is out of range or of the wrong type."""

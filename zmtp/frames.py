@@ -1,0 +1,213 @@
+"""ZMTP 3.x framing (RFC 23, 'Framing'): encoding, and an incremental decoder.
+
+A frame is ``flags size body``. ``flags`` bit 0 is MORE, bit 1 LONG (an 8-octet size follows
+instead of one octet), bit 2 COMMAND; bits 3-7 are reserved and must be zero. A message is one
+or more frames, all but the last with MORE set; a command is a single frame with COMMAND set.
+
+The decoder is the hottest code in the package, so it is written for CPython's benefit: it works
+on whole ``bytes`` chunks, walks them with an integer offset, slices each body out exactly once,
+and hands out plain lists (a message is ``list[bytes]``) rather than one object per frame. A body
+that straddles chunks is gathered as a list of pieces and joined once when complete, so a large
+frame is copied once however it is chunked, and no buffer is ever sized from a length that a
+peer merely announced.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import TypeAlias
+
+from zmtp.errors import MalformedFrame, MessageTooLarge
+
+MORE = 0x01
+LONG = 0x02
+COMMAND = 0x04
+RESERVED = 0xF8
+
+MAX_SHORT_SIZE = 255
+MAX_LONG_SIZE = 2**63 - 1
+
+Buffer: TypeAlias = bytes | bytearray | memoryview
+Message: TypeAlias = list[bytes]
+"""A decoded multipart message: its frames in order."""
+
+DecodedItem: TypeAlias = Message | bytes
+"""What the decoder yields: a complete message (a list), or a command frame's body (bytes)."""
+
+_LONG_HEADER = struct.Struct(">BQ")
+_LONG_SIZE = struct.Struct(">Q")
+
+# Every short header the encoder can emit, prebuilt: indexing a tuple is far cheaper than
+# packing two bytes per frame.
+_SHORT_FINAL = tuple(bytes((0, n)) for n in range(256))
+_SHORT_MORE = tuple(bytes((MORE, n)) for n in range(256))
+
+_RULE_FLAGS = "RFC 23: flag bits 3-7 are reserved and SHALL be zero"
+_RULE_COMMAND_MORE = "RFC 23: a command is a single frame, its MORE flag SHALL be zero"
+_RULE_SIZE = "RFC 23: a long frame size is a 63-bit unsigned integer"
+
+
+def frame_header(size: int, flags: int) -> bytes:
+    """Return the canonical header for a body of ``size`` bytes (LONG only above 255)."""
+    if size <= MAX_SHORT_SIZE:
+        return bytes((flags, size))
+    return _LONG_HEADER.pack(flags | LONG, size)
+
+
+def encode_frame(body: Buffer, *, more: bool = False, command: bool = False) -> bytes:
+    """Encode one frame; a convenience for tests and tools, not for the data path."""
+    flags = (MORE if more else 0) | (COMMAND if command else 0)
+    return frame_header(len(body), flags) + body
+
+
+def encode_command(body: Buffer) -> bytes:
+    """Encode a command frame around an already encoded command body."""
+    return frame_header(len(body), COMMAND) + body
+
+
+def encode_message(frames: Sequence[Buffer], out: list[Buffer]) -> None:
+    """Append the wire form of a multipart message to ``out``, header and body alternately.
+
+    Bodies are appended as given (no copy), so a caller that writes ``out`` with
+    ``socket.sendmsg`` or ``writelines`` sends large payloads without copying them.
+    """
+    last = len(frames) - 1
+    if last < 0:
+        raise ValueError("a ZMTP message has at least one frame")
+    for index, body in enumerate(frames):
+        size = len(body)
+        if size <= MAX_SHORT_SIZE:
+            out.append(_SHORT_MORE[size] if index < last else _SHORT_FINAL[size])
+        else:
+            out.append(_LONG_HEADER.pack(LONG | MORE if index < last else LONG, size))
+        out.append(body)
+
+
+class FrameDecoder:
+    """Turn a byte stream, in chunks of any size, into messages and command bodies.
+
+    ``max_frame_size`` mirrors libzmq's MAXMSGSIZE, which is checked per frame (commands
+    included) as soon as a header announces the size, before a byte of the body is kept.
+    A negative value means no limit. Any framing violation raises a :class:`ProtocolError`
+    subclass; the decoder must not be fed again afterwards.
+    """
+
+    __slots__ = ("_body_flags", "_body_missing", "_max", "_message", "_pending", "commands")
+
+    def __init__(self, max_frame_size: int = -1) -> None:
+        self._max = max_frame_size
+        # Bytes of an incomplete frame: the partial header, or (when _body_missing > 0) the
+        # pieces of a body whose header has been parsed.
+        self._pending: list[Buffer] = []
+        self._body_missing = 0
+        self._body_flags = 0
+        # Frames of the message in progress: every frame so far had MORE set.
+        self._message: Message = []
+        # How many command frames have been decoded so far: lets a caller see in O(1) whether
+        # a batch it just decoded holds nothing but messages.
+        self.commands = 0
+
+    @property
+    def in_message(self) -> bool:
+        """Whether a multipart message has started but not finished."""
+        return bool(self._message)
+
+    def feed(self, data: Buffer, out: list[DecodedItem]) -> None:
+        """Decode ``data`` and append every complete message and command to ``out``."""
+        if self._body_missing:
+            data = self._continue_body(data, out)
+            if not data:
+                return
+        elif self._pending:
+            self._pending.append(data)
+            data = b"".join(self._pending)
+            self._pending.clear()
+        elif type(data) is not bytes:
+            data = bytes(data)
+        self._decode(data, out)
+
+    def _continue_body(self, data: Buffer, out: list[DecodedItem]) -> bytes:
+        """Add ``data`` to a straddling body; return what follows the body, as bytes."""
+        missing = self._body_missing
+        size = len(data)
+        if size < missing:
+            self._pending.append(data)
+            self._body_missing = missing - size
+            return b""
+        pieces = self._pending
+        pieces.append(memoryview(data)[:missing] if size > missing else data)
+        body = b"".join(pieces)
+        pieces.clear()
+        self._body_missing = 0
+        self._deliver(self._body_flags, body, out)
+        return bytes(data[missing:])
+
+    def _deliver(self, flags: int, body: bytes, out: list[DecodedItem]) -> None:
+        if flags & COMMAND:
+            out.append(body)
+            self.commands += 1
+        elif flags & MORE:
+            self._message.append(body)
+        else:
+            message = self._message
+            message.append(body)
+            out.append(message)
+            self._message = []
+
+    def _decode(self, data: bytes, out: list[DecodedItem]) -> None:
+        end = len(data)
+        pos = 0
+        message = self._message
+        limit = self._max
+        while pos < end:
+            flags = data[pos]
+            if flags & LONG:
+                if pos + 9 > end:
+                    break
+                (size,) = _LONG_SIZE.unpack_from(data, pos + 1)
+                if size > MAX_LONG_SIZE:
+                    raise MalformedFrame(f"frame size {size} exceeds 2**63-1", rule=_RULE_SIZE)
+                start = pos + 9
+            else:
+                if pos + 2 > end:
+                    break
+                size = data[pos + 1]
+                start = pos + 2
+            if flags & RESERVED or flags & (COMMAND | MORE) == COMMAND | MORE:
+                self._reject_flags(flags)
+            if 0 <= limit < size:
+                raise MessageTooLarge(
+                    f"peer announced a {size}-byte frame; MAXMSGSIZE is {limit}",
+                    rule="libzmq: MAXMSGSIZE applies to every frame",
+                )
+            stop = start + size
+            if stop > end:
+                # The body straddles chunks: keep its pieces until it is complete.
+                self._message = message
+                self._body_flags = flags
+                self._body_missing = stop - end
+                self._pending.append(memoryview(data)[start:])
+                return
+            body = data[start:stop]
+            pos = stop
+            if flags == 0 and not message:
+                out.append([body])  # the common case: a single-frame message
+            elif flags & COMMAND:
+                out.append(body)
+                self.commands += 1
+            elif flags & MORE:
+                message.append(body)
+            else:
+                message.append(body)
+                out.append(message)
+                message = []
+        self._message = message
+        if pos < end:
+            self._pending.append(data[pos:])
+
+    @staticmethod
+    def _reject_flags(flags: int) -> None:
+        if flags & RESERVED:
+            raise MalformedFrame(f"frame flags 0x{flags:02x} set reserved bits", rule=_RULE_FLAGS)
+        raise MalformedFrame("command frame has the MORE flag set", rule=_RULE_COMMAND_MORE)

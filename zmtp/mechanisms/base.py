@@ -1,0 +1,63 @@
+"""The interface every security mechanism implements, as a sans-IO handshake machine.
+
+A mechanism sees only command bodies: the connection frames what the mechanism queues in
+``commands_to_send`` and passes it every command that arrives until ``complete`` is true. Once
+the greeting exchange is done the connection calls :meth:`Mechanism.start`; from then on the
+mechanism may also surface a :class:`~zmtp.zap.ZapRequest` and later receive its reply.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from zmtp.errors import ZMTPError
+from zmtp.metadata import Metadata
+from zmtp.zap import ZapReply, ZapRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ZapContext:
+    """What a ZAP request needs to know about the connection (RFC 27 request frames)."""
+
+    domain: bytes
+    address: bytes
+    identity: bytes
+
+
+class Mechanism(ABC):
+    """One connection's security handshake. Subclasses fill ``name`` and the two hooks."""
+
+    name: ClassVar[bytes]
+    """The mechanism name sent in the greeting (``b"NULL"``, ``b"PLAIN"``, ``b"CURVE"``)."""
+
+    def __init__(self) -> None:
+        self.commands_to_send: list[bytes] = []
+        self.peer_metadata: Metadata | None = None
+        self.zap_request: ZapRequest | None = None
+        self.zap_reply: ZapReply | None = None
+        self.failure: ZMTPError | None = None
+        self._local_metadata = Metadata()
+
+    @property
+    def as_server(self) -> bool:
+        """The greeting's as-server octet. RFC 23: zero for NULL."""
+        return False
+
+    @property
+    @abstractmethod
+    def complete(self) -> bool:
+        """Whether the handshake is over and traffic may flow."""
+
+    @abstractmethod
+    def start(self, local_metadata: Metadata, zap: ZapContext | None) -> None:
+        """Begin the handshake after the greetings; ``zap`` is set when ZAP must be consulted."""
+
+    @abstractmethod
+    def receive_command(self, body: bytes) -> None:
+        """Handle one handshake command; raise a ProtocolError if the peer broke the rules."""
+
+    @abstractmethod
+    def receive_zap_reply(self, reply: ZapReply) -> None:
+        """Continue the handshake with the ZAP handler's verdict on ``zap_request``."""
