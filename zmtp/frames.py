@@ -24,6 +24,7 @@ MORE = 0x01
 LONG = 0x02
 COMMAND = 0x04
 RESERVED = 0xF8
+_NEEDS_CHECK = RESERVED | COMMAND
 
 MAX_SHORT_SIZE = 255
 MAX_LONG_SIZE = 2**63 - 1
@@ -156,31 +157,27 @@ class FrameDecoder:
             self._message = []
 
     def _decode(self, data: bytes, out: list[DecodedItem]) -> None:
+        # Names used per frame are bound to locals: this loop runs once per frame.
         end = len(data)
         pos = 0
         message = self._message
-        limit = self._max
+        append = out.append
+        unpack_size = _LONG_SIZE.unpack_from
+        limit = self._max if self._max >= 0 else MAX_LONG_SIZE
         while pos < end:
             flags = data[pos]
             if flags & LONG:
                 if pos + 9 > end:
                     break
-                (size,) = _LONG_SIZE.unpack_from(data, pos + 1)
-                if size > MAX_LONG_SIZE:
-                    raise MalformedFrame(f"frame size {size} exceeds 2**63-1", rule=_RULE_SIZE)
+                (size,) = unpack_size(data, pos + 1)
                 start = pos + 9
             else:
-                if pos + 2 > end:
+                start = pos + 2
+                if start > end:
                     break
                 size = data[pos + 1]
-                start = pos + 2
-            if flags & RESERVED or flags & (COMMAND | MORE) == COMMAND | MORE:
-                self._reject_flags(flags)
-            if 0 <= limit < size:
-                raise MessageTooLarge(
-                    f"peer announced a {size}-byte frame; MAXMSGSIZE is {limit}",
-                    rule="libzmq: MAXMSGSIZE applies to every frame",
-                )
+            if flags & _NEEDS_CHECK or size > limit:
+                self._check(flags, size)
             stop = start + size
             if stop > end:
                 # The body straddles chunks: keep its pieces until it is complete.
@@ -189,25 +186,32 @@ class FrameDecoder:
                 self._body_missing = stop - end
                 self._pending.append(memoryview(data)[start:])
                 return
-            body = data[start:stop]
             pos = stop
-            if flags == 0 and not message:
-                out.append([body])  # the common case: a single-frame message
+            if not flags and not message:
+                append([data[start:stop]])  # the common case: a single-frame message
             elif flags & COMMAND:
-                out.append(body)
+                append(data[start:stop])
                 self.commands += 1
             elif flags & MORE:
-                message.append(body)
+                message.append(data[start:stop])
             else:
-                message.append(body)
-                out.append(message)
+                message.append(data[start:stop])
+                append(message)
                 message = []
         self._message = message
         if pos < end:
             self._pending.append(data[pos:])
 
-    @staticmethod
-    def _reject_flags(flags: int) -> None:
+    def _check(self, flags: int, size: int) -> None:
+        """Raise for whatever makes this header invalid; return if it is a valid command."""
         if flags & RESERVED:
             raise MalformedFrame(f"frame flags 0x{flags:02x} set reserved bits", rule=_RULE_FLAGS)
-        raise MalformedFrame("command frame has the MORE flag set", rule=_RULE_COMMAND_MORE)
+        if flags & COMMAND and flags & MORE:
+            raise MalformedFrame("command frame has the MORE flag set", rule=_RULE_COMMAND_MORE)
+        if size > MAX_LONG_SIZE:
+            raise MalformedFrame(f"frame size {size} exceeds 2**63-1", rule=_RULE_SIZE)
+        if 0 <= self._max < size:
+            raise MessageTooLarge(
+                f"peer announced a {size}-byte frame; MAXMSGSIZE is {self._max}",
+                rule="libzmq: MAXMSGSIZE applies to every frame",
+            )
