@@ -145,6 +145,7 @@ class Connection:
         # version is known (it decides the form of a subscription).
         self._backlog: list[Message | Subscribe | Cancel] = []
         self._peer_minor = 1
+        self._zap_requested = False
         # PUB and XPUB must also understand the 0x01/0x00 message form of subscriptions.
         self._reads_subscriptions = options.socket_type in (SocketType.PUB, SocketType.XPUB)
         self._handshake_deadline: float | None = None
@@ -259,7 +260,7 @@ class Connection:
         libzmq drops a connection that sends data before its own READY has gone out, so
         nothing is written before the peer's READY has arrived.
         """
-        if self.state is _TRAFFIC:
+        if self.state is _TRAFFIC and frames:
             encode_message(frames, self._out)
         elif self.state is State.CLOSED:
             raise UsageError("send_message() on a closed connection")
@@ -419,7 +420,8 @@ class Connection:
             self._fail(mechanism.failure)
             return
         if mechanism.zap_request is not None and mechanism.zap_reply is None:
-            if not any(isinstance(e, AuthenticationRequested) for e in self._events):
+            if not self._zap_requested:
+                self._zap_requested = True
                 self._events.append(AuthenticationRequested(mechanism.zap_request))
             return
         if mechanism.complete and self.state is State.HANDSHAKE:
@@ -438,7 +440,7 @@ class Connection:
         if raw_type is not None:
             peer_type = socket_type_from_name(raw_type)
             if peer_type is None or not is_valid_peer(ours, peer_type):
-                # RFC 23 asks for an ERROR before closing; libzmq closes silently, and an
+                # RFC 37 asks for an ERROR before closing; libzmq closes silently, and an
                 # ERROR is harmless to it, so the peer gets the reason when it can read it.
                 self._out.append(encode_command(Error(b"Invalid socket type").encode()))
                 raise IncompatibleSocketType(
