@@ -133,7 +133,8 @@ class FrameDecoder:
         missing = self._body_missing
         size = len(data)
         if size < missing:
-            self._pending.append(data)
+            # Kept past this call: copy anything the caller may reuse (recv_into buffers).
+            self._pending.append(data if type(data) is bytes else bytes(data))
             self._body_missing = missing - size
             return b""
         pieces = self._pending
