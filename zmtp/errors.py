@@ -151,3 +151,11 @@ class UsageError(ZMTPError):
 
 class ConfigurationError(UsageError, ValueError):
     """An option value is out of range or of the wrong type."""
+
+
+class OptionTypeError(ConfigurationError, TypeError):
+    """An option value has the wrong Python type (str for a bytes option, bytes for an int).
+
+    pyzmq raises TypeError here rather than ZMQError(EINVAL), and code ported from pyzmq may
+    catch it as such; it is still a :class:`ConfigurationError`.
+    """
