@@ -113,6 +113,8 @@ class ConnectionOptions:
         for name in ("handshake_interval", "heartbeat_interval", "heartbeat_ttl"):
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must not be negative")
+        if self.heartbeat_timeout is not None and self.heartbeat_timeout < 0:
+            raise ConfigurationError("heartbeat_timeout must not be negative (None: the interval)")
         if self.heartbeat_ttl * 10 > MAX_PING_TTL:
             raise ConfigurationError(
                 "heartbeat_ttl is at most 6553.5 s (a 16-bit decisecond count)"
