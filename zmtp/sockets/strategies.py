@@ -1,0 +1,94 @@
+"""The three ways a socket spreads messages over its pipes (RFC 28-31, libzmq lb/fq/dist).
+
+* :class:`LoadBalancer`: each message goes to the next pipe, in turn, that has room under its
+  SNDHWM (round-robin); a full pipe is skipped; no pipe with room means "would block".
+* :class:`FairQueue`: messages are taken from pipes in turn, one whole message per pipe, so a
+  chatty peer cannot starve a quiet one.
+* fan-out ("dist") is simple enough to live in the PUB family itself.
+"""
+
+from __future__ import annotations
+
+from zmtp.errors import Again
+from zmtp.pipe import Message, Pipe
+
+
+class LoadBalancer:
+    """Round-robin over pipes that are writable."""
+
+    __slots__ = ("_next", "pipes")
+
+    def __init__(self) -> None:
+        self.pipes: list[Pipe] = []
+        self._next = 0
+
+    def add(self, pipe: Pipe) -> None:
+        """Add a pipe at the end of the rotation."""
+        self.pipes.append(pipe)
+
+    def remove(self, pipe: Pipe) -> None:
+        """Remove a pipe; the rotation continues with the pipe after it."""
+        index = self.pipes.index(pipe)
+        del self.pipes[index]
+        if index < self._next:
+            self._next -= 1
+        if self._next >= len(self.pipes):
+            self._next = 0
+
+    def send(self, message: Message) -> Pipe:
+        """Queue ``message`` on the next writable pipe and return it; raise Again if none."""
+        pipes = self.pipes
+        count = len(pipes)
+        start = self._next
+        for offset in range(count):
+            index = (start + offset) % count
+            pipe = pipes[index]
+            if pipe.writable():
+                pipe.write(message)
+                self._next = (index + 1) % count
+                return pipe
+        raise Again()
+
+    def writable(self) -> bool:
+        """Whether some pipe has room for a message."""
+        return any(pipe.writable() for pipe in self.pipes)
+
+
+class FairQueue:
+    """Take whole messages from the pipes in turn."""
+
+    __slots__ = ("_next", "pipes")
+
+    def __init__(self) -> None:
+        self.pipes: list[Pipe] = []
+        self._next = 0
+
+    def add(self, pipe: Pipe) -> None:
+        """Add a pipe at the end of the rotation."""
+        self.pipes.append(pipe)
+
+    def remove(self, pipe: Pipe) -> None:
+        """Remove a pipe (its unread messages go with it, as in libzmq)."""
+        index = self.pipes.index(pipe)
+        del self.pipes[index]
+        if index < self._next:
+            self._next -= 1
+        if self._next >= len(self.pipes):
+            self._next = 0
+
+    def recv(self) -> tuple[Message, Pipe]:
+        """Return the next message and the pipe it came from; raise Again if none waits."""
+        pipes = self.pipes
+        count = len(pipes)
+        start = self._next
+        for offset in range(count):
+            index = (start + offset) % count
+            pipe = pipes[index]
+            if pipe.inbound:
+                self._next = (index + 1) % count
+                return pipe.read(), pipe
+        raise Again()
+
+    def readable(self) -> bool:
+        """Whether some pipe has a message waiting."""
+        return any(pipe.inbound for pipe in self.pipes)
