@@ -21,14 +21,9 @@ import pytest
 import zmq
 from wire import DEFAULT_TIMEOUT, Wire, WireTimeout
 
-from zmtp import (
-    CancelReceived,
-    Connection,
-    ConnectionOptions,
-    SocketType,
-    SubscribeReceived,
-)
+from zmtp import Connection, ConnectionOptions, SocketType
 from zmtp.errors import ConnectionLost, IncompatibleSocketType
+from zmtp.events import CancelReceived, SubscribeReceived
 from zmtp.socket_types import VALID_PEERS
 
 T = SocketType

@@ -31,11 +31,10 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TypeVar
 
-from zmtp import (
+from zmtp import Connection, ConnectionOptions
+from zmtp.events import (
     CancelReceived,
-    Connection,
     ConnectionClosed,
-    ConnectionOptions,
     Event,
     HandshakeComplete,
     MessagesReceived,

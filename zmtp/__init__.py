@@ -1,62 +1,70 @@
-"""zmtp: ZeroMQ's wire protocol (ZMTP 3.x) in pure Python.
+"""zmtp: ZeroMQ's wire protocol (ZMTP 3.x) in pure Python, with pyzmq's API.
 
-The protocol core is sans-IO: :class:`Connection` turns received bytes into events and
-messages into bytes, and never touches a socket, a thread or a clock.
+``import zmtp as zmq`` gives pyzmq's names: constants (``zmq.REQ``, ``zmq.NOBLOCK``,
+``zmq.LINGER``, ...), ``Context``, ``Socket``, ``Poller``, ``ZMQError`` and friends. Underneath,
+the protocol core is sans-IO: :class:`zmtp.connection.Connection` turns received bytes into
+events and messages into bytes, and never touches a socket, a thread or a clock.
 """
 
 from zmtp.connection import Connection, ConnectionOptions, State
+from zmtp.constants import *  # noqa: F403  (pyzmq exposes every libzmq constant at top level)
 from zmtp.constants import (
-    DEALER,
-    PAIR,
-    PUB,
-    PULL,
-    PUSH,
-    REP,
-    REQ,
-    ROUTER,
-    STREAM,
-    SUB,
-    XPUB,
-    XSUB,
+    ContextOption,
+    DeviceType,
+    Errno,
+    Event,
+    Flag,
+    MessageOption,
+    PollEvent,
+    SecurityMechanism,
+    SocketOption,
     SocketType,
 )
-from zmtp.events import (
-    AuthenticationRequested,
-    CancelReceived,
-    ConnectionClosed,
-    Event,
-    HandshakeComplete,
-    MessagesReceived,
-    SubscribeReceived,
+from zmtp.context import Context
+from zmtp.errors import (
+    Again,
+    ContextTerminated,
+    InterruptedSystemCall,
+    NotDone,
+    ZMQBindError,
+    ZMQError,
+    ZMQVersionError,
+    strerror,
 )
 from zmtp.metadata import Metadata
+from zmtp.poll import Poller, select
+from zmtp.socket import Socket
 
 __version__ = "0.1.0"
 
+del annotations  # type: ignore[name-defined]  # noqa: F821  (leaked by the star import)
+
 __all__ = [
-    "DEALER",
-    "PAIR",
-    "PUB",
-    "PULL",
-    "PUSH",
-    "REP",
-    "REQ",
-    "ROUTER",
-    "STREAM",
-    "SUB",
-    "XPUB",
-    "XSUB",
-    "AuthenticationRequested",
-    "CancelReceived",
+    "Again",
     "Connection",
-    "ConnectionClosed",
     "ConnectionOptions",
+    "Context",
+    "ContextOption",
+    "ContextTerminated",
+    "DeviceType",
+    "Errno",
     "Event",
-    "HandshakeComplete",
-    "MessagesReceived",
+    "Flag",
+    "InterruptedSystemCall",
+    "MessageOption",
     "Metadata",
+    "NotDone",
+    "PollEvent",
+    "Poller",
+    "SecurityMechanism",
+    "Socket",
+    "SocketOption",
     "SocketType",
     "State",
-    "SubscribeReceived",
+    "ZMQBindError",
+    "ZMQError",
+    "ZMQVersionError",
     "__version__",
+    "select",
+    "strerror",
 ]

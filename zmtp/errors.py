@@ -14,6 +14,10 @@ own. The pyzmq-compatible ``ZMQError`` family of the socket API is built on top 
 
 from __future__ import annotations
 
+import os
+
+from zmtp.constants import Errno
+
 # libzmq's protocol error codes (zmq.h, ZMQ_PROTOCOL_ERROR_*), reported as the value of a
 # HANDSHAKE_FAILED_PROTOCOL monitor event.
 ZMTP_UNSPECIFIED = 0x10000000
@@ -159,3 +163,89 @@ class OptionTypeError(ConfigurationError, TypeError):
     pyzmq raises TypeError here rather than ZMQError(EINVAL), and code ported from pyzmq may
     catch it as such; it is still a :class:`ConfigurationError`.
     """
+
+
+# -- the pyzmq-compatible family raised by the socket API ------------------------------------
+
+_LIBZMQ_MESSAGES = {
+    Errno.EFSM: "Operation cannot be accomplished in current state",
+    Errno.ENOCOMPATPROTO: "The protocol is not compatible with the socket type",
+    Errno.ETERM: "Context was terminated",
+    Errno.EMTHREAD: "No thread available",
+}
+
+
+def strerror(errno: int) -> str:
+    """Return libzmq's message for ``errno`` (its own four, else the platform's)."""
+    message = _LIBZMQ_MESSAGES.get(errno)  # type: ignore[call-overload]
+    return message if message is not None else os.strerror(errno)
+
+
+class ZMQError(ZMTPError):
+    """pyzmq's ``ZMQError``: ``errno`` is libzmq's number, ``strerror`` the reason.
+
+    A message more precise than libzmq's (naming the option or endpoint at fault) replaces
+    the standard text; ``errno`` always stays what libzmq would report.
+    """
+
+    errno: int | None
+    strerror: str
+
+    def __init__(self, errno: int | None = None, msg: str | None = None) -> None:
+        if msg is None:
+            msg = strerror(errno) if errno is not None else "Unknown error"
+        super().__init__(msg)
+        # Set after the base initialiser: OSError's (under InterruptedSystemCall) resets both.
+        self.errno = errno
+        self.strerror = msg
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.strerror!r})"
+
+
+class Again(ZMQError):
+    """EAGAIN: the operation would block (non-blocking call, or a timeout expired)."""
+
+    def __init__(self, errno: int | None = Errno.EAGAIN, msg: str | None = None) -> None:
+        super().__init__(Errno.EAGAIN if errno is None else errno, msg)
+
+
+class ContextTerminated(ZMQError):
+    """ETERM: the socket's context was terminated."""
+
+    def __init__(self, errno: int | None = Errno.ETERM, msg: str | None = None) -> None:
+        super().__init__(Errno.ETERM if errno is None else errno, msg)
+
+
+class InterruptedSystemCall(ZMQError, InterruptedError):  # type: ignore[misc]  # as pyzmq
+    """EINTR: a blocking call was interrupted (pyzmq retries these itself)."""
+
+    def __init__(self, errno: int | None = Errno.EINTR, msg: str | None = None) -> None:
+        super().__init__(Errno.EINTR if errno is None else errno, msg)
+
+
+class NotDone(ZMQError):
+    """A MessageTracker's wait timed out before the message was sent."""
+
+
+class ZMQBindError(ZMQError):
+    """``bind_to_random_port`` found no free port in its range."""
+
+
+class ZMQVersionError(NotImplementedError):
+    """A feature needs a newer libzmq than the one reported (kept for pyzmq compatibility)."""
+
+
+_ERRNO_CLASSES: dict[int, type[ZMQError]] = {
+    Errno.EAGAIN: Again,
+    Errno.ETERM: ContextTerminated,
+    Errno.EINTR: InterruptedSystemCall,
+}
+
+
+def zmq_error(errno: int, msg: str | None = None) -> ZMQError:
+    """Build the most specific ZMQError class for ``errno``, as pyzmq's error mapping does."""
+    return _ERRNO_CLASSES.get(errno, ZMQError)(errno, msg)

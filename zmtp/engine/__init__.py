@@ -1,0 +1,1 @@
+"""The asyncio side of sockets: stream protocols, inproc links, binds and connects."""

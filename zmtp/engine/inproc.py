@@ -1,0 +1,119 @@
+"""inproc:// — two sockets of one context joined by a pair of pipes, no bytes at all.
+
+Messages move as the same Python objects the sender passed (lists of frames): nothing is
+encoded. Each side keeps its own pipe; a transfer moves items from one side's outbound queue
+to the other's inbound queue, up to the receiver's RCVHWM, so the link holds SNDHWM + RCVHWM
+messages as libzmq's does. Subscriptions cross as calls on the publisher's socket core.
+
+Transfers run on the context's event loop, holding both sockets' locks. That is deadlock-free
+because a user thread only ever holds its own socket's lock, and never while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from zmtp.commands import Cancel, Subscribe
+from zmtp.pipe import Pipe
+from zmtp.sockets.base import SocketCore
+
+
+@dataclass(eq=False)
+class InprocSide:
+    """One socket's end of a link: its core, its lock, and how to wake its users."""
+
+    core: SocketCore
+    lock: AbstractContextManager[object]
+    notify: Callable[[], None]
+    routing_id: bytes = b""
+    pipe: Pipe = field(init=False)
+
+
+class InprocLink:
+    """A connection between two sockets of one context."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, connecter: InprocSide, binder: InprocSide
+    ) -> None:
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self.sides = (connecter, binder)
+        self._scheduled = False
+        self.closed = False
+
+    def open(self) -> bool:
+        """Attach a pipe to each socket; False if either refuses (PAIR's second peer)."""
+        first, second = self.sides
+        with first.lock, second.lock:
+            for side, other in ((first, second), (second, first)):
+                side.pipe = side.core.new_pipe()
+                side.pipe.routing_id = other.routing_id
+                side.pipe.on_outbound = self._schedule
+                side.pipe.on_resume_reading = self._schedule
+                side.pipe.on_terminate = lambda _pipe: self.close()
+            if not first.core.attach(first.pipe):
+                return False
+            if not second.core.attach(second.pipe):
+                first.core.detach(first.pipe)
+                return False
+        self._schedule()
+        return True
+
+    def close(self) -> None:
+        """Detach both pipes; what was queued is dropped, as with a closed connection."""
+        if self.closed:
+            return
+        self.closed = True
+        first, second = self.sides
+        with first.lock, second.lock:
+            first.core.detach(first.pipe)
+            second.core.detach(second.pipe)
+        first.notify()
+        second.notify()
+
+    def _schedule(self, _pipe: Pipe | None = None) -> None:
+        if self._scheduled or self.closed:
+            return
+        self._scheduled = True
+        if threading.get_ident() == self._loop_thread:
+            self._loop.call_soon(self._transfer)
+        else:
+            self._loop.call_soon_threadsafe(self._transfer)
+
+    def _transfer(self) -> None:
+        self._scheduled = False
+        if self.closed:
+            return
+        first, second = self.sides
+        with first.lock, second.lock:
+            moved = self._move(first, second) | self._move(second, first)
+        if moved:
+            first.notify()
+            second.notify()
+
+    @staticmethod
+    def _move(source: InprocSide, target: InprocSide) -> bool:
+        outbound = source.pipe.outbound
+        if not outbound:
+            return False
+        was_full = not source.pipe.writable()
+        pipe = target.pipe
+        inbound = pipe.inbound
+        room = pipe.rcvhwm - len(inbound) if pipe.rcvhwm else len(outbound)
+        moved = False
+        while outbound and room > 0:
+            item = outbound.popleft()
+            moved = True
+            if type(item) is list:
+                if target.core.receives:
+                    inbound.append(item)
+                    room -= 1
+            elif isinstance(item, Subscribe | Cancel):
+                target.core.subscription(pipe, item.topic, isinstance(item, Subscribe))
+        if outbound:
+            pipe.reading_paused = True
+        return moved or was_full

@@ -1,0 +1,356 @@
+"""The I/O side of one socket on an asyncio loop: binds, connects, reconnects, inproc, linger.
+
+Everything here runs in the loop's thread. The socket's front end (blocking, asyncio) calls in
+through coroutines and shares the socket core with the engine under ``lock``; ``notify`` wakes
+the front end's waiters whenever a pipe gained messages or room, or peers came and went.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from transports import get_transport, parse_endpoint
+from transports.base import Listening, StreamTransport, TransportOptions
+from zmtp.connection import ConnectionOptions
+from zmtp.constants import Errno, SocketOption, SocketType
+from zmtp.engine.inproc import InprocLink, InprocSide
+from zmtp.engine.stream import StreamProtocol
+from zmtp.errors import ZMQError
+from zmtp.pipe import Pipe
+from zmtp.session import Session
+from zmtp.sockets.base import SocketCore
+
+log = logging.getLogger(__name__)
+_O = SocketOption
+
+
+@dataclass(eq=False)
+class _Connecter:
+    """One ``connect()``: its pipe (kept across reconnects) and its retry task."""
+
+    endpoint: str
+    pipe: Pipe | None
+    routing_id: bytes
+    task: asyncio.Task[None] | None = None
+    protocol: StreamProtocol | None = None
+
+
+@dataclass(eq=False)
+class _Binding:
+    """One ``bind()``: its listener and the connections it accepted."""
+
+    endpoint: str
+    transport: StreamTransport
+    listening: Listening
+    protocols: set[StreamProtocol] = field(default_factory=set)
+
+
+class InprocRegistry:
+    """The inproc names of one context: bound sockets, and connects waiting for a bind."""
+
+    def __init__(self) -> None:
+        self.bound: dict[str, SocketEngine] = {}
+        self.pending: dict[str, list[tuple[SocketEngine, bytes]]] = {}
+
+
+class SocketEngine:
+    """Binds, connects and sessions of one socket, driven by an asyncio loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        core: SocketCore,
+        lock: AbstractContextManager[object],
+        notify: Callable[[], None],
+        inproc: InprocRegistry,
+    ) -> None:
+        self.loop = loop
+        self.core = core
+        self.lock = lock
+        self.notify = notify
+        self.inproc = inproc
+        self.last_endpoint = ""
+        self._bindings: dict[str, _Binding] = {}
+        self._connecters: dict[str, _Connecter] = {}
+        self._inproc_links: dict[str, list[InprocLink]] = {}
+        self._inproc_bound: set[str] = set()
+        self.closed = False
+
+    # -- options as the lower layers want them ----------------------------------------------
+
+    def _int(self, option: SocketOption) -> int:
+        value = self.core.options.get(option, 0)
+        return value if isinstance(value, int) else 0
+
+    def _bytes(self, option: SocketOption) -> bytes:
+        value = self.core.options.get(option, b"")
+        return value if isinstance(value, bytes) else b""
+
+    def connection_options(self, peer_address: bytes = b"") -> ConnectionOptions:
+        """Build a ConnectionOptions from the socket's current option values."""
+        heartbeat_timeout = self._int(_O.HEARTBEAT_TIMEOUT)
+        return ConnectionOptions(
+            socket_type=self.core.socket_type,
+            routing_id=self._bytes(_O.ROUTING_ID),
+            max_message_size=self._int(_O.MAXMSGSIZE),
+            handshake_interval=self._int(_O.HANDSHAKE_IVL) / 1000,
+            heartbeat_interval=self._int(_O.HEARTBEAT_IVL) / 1000,
+            heartbeat_ttl=self._int(_O.HEARTBEAT_TTL) / 1000,
+            heartbeat_timeout=None if heartbeat_timeout < 0 else heartbeat_timeout / 1000,
+            peer_address=peer_address,
+        )
+
+    def transport_options(self) -> TransportOptions:
+        """Build the options a transport needs."""
+        return TransportOptions(
+            ipv6=bool(self._int(_O.IPV6)),
+            backlog=self._int(_O.BACKLOG),
+            tcp_keepalive=self._int(_O.TCP_KEEPALIVE),
+            tcp_keepalive_idle=self._int(_O.TCP_KEEPALIVE_IDLE),
+            tcp_keepalive_cnt=self._int(_O.TCP_KEEPALIVE_CNT),
+            tcp_keepalive_intvl=self._int(_O.TCP_KEEPALIVE_INTVL),
+            connect_timeout_ms=self._int(_O.CONNECT_TIMEOUT),
+        )
+
+    # -- bind / unbind ------------------------------------------------------------------------
+
+    async def bind(self, endpoint: str) -> str:
+        """Bind ``endpoint``; return the resolved endpoint (LAST_ENDPOINT)."""
+        scheme, address = parse_endpoint(endpoint)
+        if scheme == "inproc":
+            return self._bind_inproc(endpoint)
+        transport = get_transport(scheme)
+        options = self.transport_options()
+        transport.check_bind(address, options)
+        binding: _Binding | None = None
+
+        def factory() -> asyncio.Protocol:
+            assert binding is not None
+            return self._protocol(binding, transport)
+
+        listening = await transport.listen(address, options, factory)
+        binding = _Binding(listening.endpoint, transport, listening)
+        self._bindings[listening.endpoint] = binding
+        self.last_endpoint = listening.endpoint
+        return listening.endpoint
+
+    def _protocol(self, binding: _Binding, transport: StreamTransport) -> StreamProtocol:
+        def make_session(protocol: StreamProtocol) -> Session:
+            assert protocol.transport is not None
+            peer = transport.peer_address(protocol.transport)
+            return Session(
+                self.core,
+                self.connection_options(peer),
+                on_change=self.notify,
+                peer=f"{binding.endpoint} <- {peer.decode('ascii', 'replace')}",
+            )
+
+        def lost(protocol: StreamProtocol) -> None:
+            binding.protocols.discard(protocol)
+
+        protocol = StreamProtocol(self.loop, self.lock, make_session, lost)
+        binding.protocols.add(protocol)
+        return protocol
+
+    async def unbind(self, endpoint: str) -> None:
+        """Stop listening on ``endpoint`` and drop what it accepted (ENOENT if not bound)."""
+        scheme, _ = parse_endpoint(endpoint)
+        if scheme == "inproc":
+            self._unbind_inproc(endpoint)
+            return
+        binding = self._bindings.pop(endpoint, None)
+        if binding is None:
+            raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound (use the LAST_ENDPOINT string)")
+        binding.listening.server.close()
+        binding.transport.unlisten(binding.listening)
+        for protocol in list(binding.protocols):
+            protocol.close()
+
+    # -- connect / disconnect -----------------------------------------------------------------
+
+    async def connect(self, endpoint: str) -> None:
+        """Connect to ``endpoint`` now and keep reconnecting as libzmq does."""
+        scheme, address = parse_endpoint(endpoint)
+        routing_id = self._bytes(_O.CONNECT_ROUTING_ID)
+        if routing_id:
+            self.core.options[_O.CONNECT_ROUTING_ID] = b""
+        if scheme == "inproc":
+            self._connect_inproc(endpoint, routing_id)
+            return
+        transport = get_transport(scheme)
+        transport.check_connect(address, self.transport_options())
+        if endpoint in self._connecters:
+            return  # libzmq ignores a second connect to the same endpoint
+        pipe: Pipe | None = None
+        if self.core.socket_type is not SocketType.ROUTER and not self._int(_O.IMMEDIATE):
+            # libzmq creates a connecting pipe at once: messages queue before the peer is
+            # reached, and the pipe survives reconnects.
+            pipe = self.core.new_pipe()
+            with self.lock:
+                self.core.attach(pipe)
+            self.notify()
+        connecter = _Connecter(endpoint, pipe, routing_id)
+        self._connecters[endpoint] = connecter
+        connecter.task = self.loop.create_task(self._keep_connected(connecter, transport, address))
+
+    async def _keep_connected(
+        self, connecter: _Connecter, transport: StreamTransport, address: str
+    ) -> None:
+        interval = self._int(_O.RECONNECT_IVL)
+        while not self.closed:
+            protocol = StreamProtocol(
+                self.loop,
+                self.lock,
+                lambda protocol: self._connect_session(connecter, transport, protocol),
+                lambda protocol: None,
+            )
+            try:
+                await transport.open(address, self.transport_options(), protocol.itself)
+            except OSError as exc:
+                log.debug("connect to %s failed: %s", connecter.endpoint, exc)
+            else:
+                connecter.protocol = protocol
+                await protocol.lost
+                connecter.protocol = None
+                session = protocol.session
+                if session is not None and not session.may_reconnect:
+                    log.info("not reconnecting to %s: %s", connecter.endpoint, session.error)
+                    return
+                if session is not None and session.handshake_complete:
+                    interval = self._int(_O.RECONNECT_IVL)
+            base = self._int(_O.RECONNECT_IVL)
+            if base <= 0:
+                return
+            maximum = self._int(_O.RECONNECT_IVL_MAX)
+            if maximum > 0:
+                delay = interval
+                interval = min(interval * 2, maximum)
+            else:
+                delay = base + random.randrange(base)
+            await asyncio.sleep(delay / 1000)
+
+    def _connect_session(
+        self, connecter: _Connecter, transport: StreamTransport, protocol: StreamProtocol
+    ) -> Session:
+        assert protocol.transport is not None
+        peer = transport.peer_address(protocol.transport)
+        return Session(
+            self.core,
+            self.connection_options(peer),
+            pipe=connecter.pipe,
+            routing_id=connecter.routing_id,
+            on_change=self.notify,
+            peer=connecter.endpoint,
+        )
+
+    async def disconnect(self, endpoint: str) -> None:
+        """Stop connecting to ``endpoint`` and close its connection (ENOENT if unknown)."""
+        scheme, _ = parse_endpoint(endpoint)
+        if scheme == "inproc":
+            links = self._inproc_links.pop(endpoint, None)
+            if links is None:
+                raise ZMQError(Errno.ENOENT, f"{endpoint} is not connected")
+            for link in links:
+                link.close()
+            return
+        connecter = self._connecters.pop(endpoint, None)
+        if connecter is None:
+            raise ZMQError(Errno.ENOENT, f"{endpoint} is not connected")
+        self._stop_connecter(connecter)
+
+    def _stop_connecter(self, connecter: _Connecter) -> None:
+        if connecter.task is not None:
+            connecter.task.cancel()
+        if connecter.protocol is not None:
+            connecter.protocol.close()
+        if connecter.pipe is not None:
+            with self.lock:
+                self.core.detach(connecter.pipe)
+
+    # -- inproc -------------------------------------------------------------------------------
+
+    def _side(self, routing_id: bytes = b"") -> InprocSide:
+        return InprocSide(
+            self.core, self.lock, self.notify, routing_id or self._bytes(_O.ROUTING_ID)
+        )
+
+    def _bind_inproc(self, endpoint: str) -> str:
+        if endpoint in self.inproc.bound:
+            raise ZMQError(Errno.EADDRINUSE, f"{endpoint} is already bound in this context")
+        self.inproc.bound[endpoint] = self
+        self._inproc_bound.add(endpoint)
+        for engine, routing_id in self.inproc.pending.pop(endpoint, []):
+            engine._link_inproc(endpoint, self, routing_id)
+        self.last_endpoint = endpoint
+        return endpoint
+
+    def _unbind_inproc(self, endpoint: str) -> None:
+        if self.inproc.bound.get(endpoint) is not self:
+            raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound by this socket")
+        del self.inproc.bound[endpoint]
+        self._inproc_bound.discard(endpoint)
+
+    def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
+        binder = self.inproc.bound.get(endpoint)
+        if binder is None:
+            # Since libzmq 4.0 connect may come first; the link is made at bind time.
+            self.inproc.pending.setdefault(endpoint, []).append((self, routing_id))
+            return
+        self._link_inproc(endpoint, binder, routing_id)
+
+    def _link_inproc(self, endpoint: str, binder: SocketEngine, routing_id: bytes) -> None:
+        from zmtp.socket_types import is_valid_peer  # noqa: PLC0415
+
+        if not is_valid_peer(self.core.socket_type, binder.core.socket_type):
+            log.info(
+                "inproc %s: a %s socket cannot connect to a %s socket",
+                endpoint,
+                self.core.socket_type.name,
+                binder.core.socket_type.name,
+            )
+            return
+        link = InprocLink(self.loop, self._side(), binder._side(routing_id))
+        if link.open():
+            self._inproc_links.setdefault(endpoint, []).append(link)
+            binder._inproc_links.setdefault(endpoint, []).append(link)
+            self.notify()
+            binder.notify()
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def pending_output(self) -> bool:
+        """Whether any connected peer still has queued messages to go out."""
+        with self.lock:
+            return any(pipe.outbound for pipe in self.core.pipes)
+
+    async def close(self, linger_ms: int) -> None:
+        """Wait up to LINGER for queued messages to leave, then close everything."""
+        if self.closed:
+            return
+        if linger_ms != 0:
+            deadline = None if linger_ms < 0 else self.loop.time() + linger_ms / 1000
+            while self.pending_output() and (deadline is None or self.loop.time() < deadline):
+                await asyncio.sleep(0.005)
+        self.closed = True
+        for connecter in self._connecters.values():
+            self._stop_connecter(connecter)
+        self._connecters.clear()
+        for binding in self._bindings.values():
+            binding.listening.server.close()
+            binding.transport.unlisten(binding.listening)
+            for protocol in list(binding.protocols):
+                protocol.close()
+        self._bindings.clear()
+        for endpoint in list(self._inproc_bound):
+            self._unbind_inproc(endpoint)
+        for links in self._inproc_links.values():
+            for link in links:
+                link.close()
+        self._inproc_links.clear()
+        for waiting in self.inproc.pending.values():
+            waiting[:] = [(engine, rid) for engine, rid in waiting if engine is not self]

@@ -1,0 +1,181 @@
+"""A session: one ZMTP connection bound to one pipe of one socket (sans-IO).
+
+The session is where the protocol core meets socket semantics. It feeds received bytes to the
+:class:`~zmtp.connection.Connection`, attaches a pipe to the socket when the handshake is done,
+moves decoded messages into the pipe's inbound queue and the socket's queued messages from the
+pipe into the connection, and hands subscription changes to the socket. The event-loop glue
+(asyncio, Twisted, a test) only moves bytes and time in and out.
+
+libzmq's pipe lifetime is kept: a connecting socket creates its pipe at ``connect()`` so that
+messages queue before the peer is reached and survive reconnects (``pipe`` is given to the
+session); an accepted connection, and a ROUTER or IMMEDIATE connection, gets its pipe only once
+the handshake succeeds, so a peer that fails the handshake is never visible to the socket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from zmtp.commands import Cancel, Subscribe
+from zmtp.connection import Connection, ConnectionOptions, State
+from zmtp.errors import ProtocolError, ZMTPError
+from zmtp.events import (
+    CancelReceived,
+    ConnectionClosed,
+    HandshakeComplete,
+    MessagesReceived,
+    SubscribeReceived,
+)
+from zmtp.frames import Buffer
+from zmtp.mechanisms.base import Mechanism
+from zmtp.pipe import Pipe
+from zmtp.sockets.base import SocketCore
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """Drive one connection for ``core``; see the module docstring for the pipe's lifetime."""
+
+    def __init__(
+        self,
+        core: SocketCore,
+        options: ConnectionOptions,
+        *,
+        pipe: Pipe | None = None,
+        mechanism: Mechanism | None = None,
+        routing_id: bytes = b"",
+        on_change: Callable[[], None] = lambda: None,
+        peer: str = "",
+    ) -> None:
+        self.core = core
+        self.connection = Connection(options, mechanism)
+        self.pipe = pipe
+        self._owns_pipe = pipe is None
+        self._routing_id = routing_id
+        self._on_change = on_change
+        self.peer = peer
+        self.error: ZMTPError | None = None
+        self.closed = False
+        self.refused = False
+
+    @property
+    def handshake_complete(self) -> bool:
+        """Whether the peer finished the handshake (it may have left since)."""
+        return self.connection.handshake_complete
+
+    @property
+    def reading(self) -> bool:
+        """Whether the driver should read from the peer (False while the pipe is full)."""
+        return not (self.pipe is not None and self.pipe.reading_paused) and not self.closed
+
+    def start(self, now: float) -> None:
+        """Start the greeting; call ``output()`` next."""
+        self.connection.start(now)
+
+    def receive(self, data: Buffer, now: float) -> None:
+        """Feed bytes from the peer (``b""`` for end of stream) and act on what they say."""
+        self.connection.receive_data(data, now)
+        self._handle_events()
+
+    def handle_timer(self, now: float) -> None:
+        """Run the connection's due timers."""
+        self.connection.handle_timer(now)
+        self._handle_events()
+
+    def get_timer(self) -> float | None:
+        """Return when ``handle_timer`` is next due."""
+        return self.connection.get_timer()
+
+    def output(self, budget: int = 0) -> list[Buffer]:
+        """Move queued messages from the pipe into the connection; return bytes to write.
+
+        ``budget`` > 0 bounds how many pipe items are taken in one call, so a slow
+        transport leaves the rest in the pipe where SNDHWM applies.
+        """
+        pipe = self.pipe
+        conn = self.connection
+        if pipe is not None and pipe.outbound and conn.state is State.TRAFFIC:
+            outbound = pipe.outbound
+            was_full = not pipe.writable()
+            count = len(outbound) if budget <= 0 else min(budget, len(outbound))
+            send = conn.send_message
+            for _ in range(count):
+                item = outbound.popleft()
+                if type(item) is list:
+                    send(item)
+                elif isinstance(item, Subscribe):
+                    conn.subscribe(item.topic)
+                elif isinstance(item, Cancel):
+                    conn.cancel(item.topic)
+            if was_full:
+                self._on_change()
+        return conn.buffers_to_send()
+
+    def close(self) -> None:
+        """Close locally (the driver closes the transport)."""
+        if not self.closed:
+            self.connection.close()
+            self._closed(None)
+
+    def _handle_events(self) -> None:
+        changed = False
+        for event in self.connection.events():
+            if isinstance(event, MessagesReceived):
+                pipe = self.pipe
+                if pipe is None or not self.core.receives:
+                    continue
+                pipe.inbound.extend(event.messages)
+                if pipe.inbound_full():
+                    pipe.reading_paused = True
+                changed = True
+            elif isinstance(event, SubscribeReceived | CancelReceived):
+                if self.pipe is not None:
+                    subscribe = isinstance(event, SubscribeReceived)
+                    self.core.subscription(self.pipe, event.topic, subscribe)
+                    changed = True
+            elif isinstance(event, HandshakeComplete):
+                changed = self._handshake_complete(event) or changed
+            elif isinstance(event, ConnectionClosed):
+                self._closed(event.error)
+                changed = True
+        if changed:
+            self._on_change()
+
+    def _handshake_complete(self, event: HandshakeComplete) -> bool:
+        if self.pipe is not None:
+            self.pipe.metadata = event.metadata
+            return True
+        pipe = self.core.new_pipe()
+        pipe.routing_id = self._routing_id or event.routing_id
+        pipe.metadata = event.metadata
+        if not self.core.attach(pipe):
+            log.info(
+                "%s refused peer %s (only one peer allowed)", self.core.socket_type.name, self.peer
+            )
+            self.refused = True
+            self.connection.close()
+            self._closed(None)
+            return False
+        self.pipe = pipe
+        return True
+
+    def _closed(self, error: ZMTPError | None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.error = error
+        if error is not None:
+            log.info("dropped peer %s: %s", self.peer or "?", error)
+        if self.pipe is not None and self._owns_pipe:
+            self.core.detach(self.pipe)
+
+    @property
+    def may_reconnect(self) -> bool:
+        """Whether libzmq would reconnect after this session ended.
+
+        A protocol error stops a connecting socket for good (libzmq's behaviour); lost
+        connections and timeouts are retried.
+        """
+        return not isinstance(self.error, ProtocolError) and not self.refused

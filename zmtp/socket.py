@@ -1,0 +1,428 @@
+"""``zmtp.Socket``: pyzmq's blocking Socket over zmtp's socket semantics and I/O thread.
+
+The caller's thread does the socket-type work itself (routing, envelopes, queues) under the
+socket's lock, and only waits when libzmq would block: on a condition that the I/O thread
+signals when a pipe gains messages or room. Frames are gathered into whole messages here
+(SNDMORE on send, RCVMORE on recv), so everything below sees atomic multipart messages.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import pickle
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from zmtp.constants import Errno, Flag, PollEvent, SocketOption, SocketType
+from zmtp.engine.socket_engine import SocketEngine
+from zmtp.errors import (
+    Again,
+    ConfigurationError,
+    ContextTerminated,
+    OptionTypeError,
+    ZMQBindError,
+    ZMQError,
+)
+from zmtp.options import HWM_OPTIONS, option_spec, validate
+from zmtp.pipe import Message
+from zmtp.sockets import create_socket_core
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from zmtp.context import Context
+
+_O = SocketOption
+_DONTWAIT = Flag.DONTWAIT
+_SNDMORE = Flag.SNDMORE
+_READ_ONLY = {
+    _O.TYPE,
+    _O.RCVMORE,
+    _O.EVENTS,
+    _O.LAST_ENDPOINT,
+    _O.FD,
+    _O.MECHANISM,
+    _O.THREAD_SAFE,
+}
+
+
+def _frame(data: Any) -> bytes:
+    """Return ``data`` as one frame, refusing str as pyzmq does."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        raise TypeError("str objects cannot be sent as frames: encode them, or use send_string")
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(f"a frame must be bytes-like, not {type(data).__name__}") from None
+
+
+class Socket:
+    """A ZeroMQ socket with pyzmq's blocking API."""
+
+    def __init__(self, context: Context, socket_type: int) -> None:
+        core = create_socket_core(socket_type)
+        self._core = core
+        self.context = context
+        self.socket_type = core.socket_type
+        self._lock = threading.RLock()
+        self._ready = threading.Condition(self._lock)
+        self._waiters = 0
+        self._watchers: set[Callable[[], None]] = set()
+        self._sending: list[bytes] = []
+        self._receiving: list[bytes] = []
+        self._rcvmore = False
+        self._terminated = False
+        self._closed = False
+        self._in_use = threading.Lock()
+        self._engine = SocketEngine(context.loop, core, self._lock, self._notify, context.inproc)
+
+    # -- waking and waiting -------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake threads waiting on this socket (called by the I/O thread)."""
+        with self._lock:
+            if self._waiters:
+                self._ready.notify_all()
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher()
+
+    def _terminate(self) -> None:
+        """Make blocking calls raise ETERM from now on: the context is ending."""
+        with self._lock:
+            self._terminated = True
+            self._ready.notify_all()
+
+    def _deadline(self, flags: int, timeout_option: SocketOption) -> float | None:
+        if flags & _DONTWAIT:
+            return 0.0
+        timeout = self._int(timeout_option)
+        return None if timeout < 0 else time.monotonic() + timeout / 1000
+
+    def _wait(self, deadline: float | None) -> None:
+        """Wait for a change; raise Again at the deadline, ETERM if the context ends."""
+        if self._terminated:
+            raise ContextTerminated()
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Again()
+        else:
+            remaining = None
+        self._waiters += 1
+        try:
+            self._ready.wait(remaining)
+        finally:
+            self._waiters -= 1
+        if self._terminated:
+            raise ContextTerminated()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ZMQError(Errno.ENOTSOCK, "the socket is closed")
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> None:
+        """Send one frame; with SNDMORE, more frames of the same message follow."""
+        self._check_open()
+        frame = _frame(data)
+        if flags & _SNDMORE:
+            self._sending.append(frame)
+            return
+        # The gathered frames stay gathered if this raises (Again), so the caller may retry
+        # the last frame, as libzmq lets it.
+        self._send_message([*self._sending, frame], flags)
+        self._sending = []
+
+    def send_multipart(
+        self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False
+    ) -> None:
+        """Send a whole multipart message at once."""
+        self._check_open()
+        message = [_frame(part) for part in msg_parts]
+        if not message:
+            raise ZMQError(Errno.EINVAL, "a message has at least one frame")
+        self._send_message(self._sending + message, flags & ~_SNDMORE)
+        self._sending = []
+
+    def _send_message(self, message: Message, flags: int) -> None:
+        if not self._in_use.acquire(blocking=False):
+            raise ZMQError(Errno.EFAULT, "the socket is in use by another thread")
+        try:
+            deadline = self._deadline(flags, _O.SNDTIMEO)
+            with self._lock:
+                while True:
+                    try:
+                        self._core.send(message)
+                        return
+                    except Again:
+                        self._wait(deadline)
+        finally:
+            self._in_use.release()
+
+    def send_string(
+        self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
+    ) -> None:
+        """Send a str encoded as ``encoding``."""
+        if not isinstance(u, str):
+            raise TypeError("send_string takes a str")
+        self.send(u.encode(encoding), flags)
+
+    send_unicode = send_string
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:
+        """Send ``obj`` as JSON."""
+        self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags)
+
+    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL) -> None:
+        """Send ``obj`` pickled."""
+        self.send(pickle.dumps(obj, protocol), flags)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> bytes:
+        """Receive one frame; RCVMORE says whether more of the message follow."""
+        self._check_open()
+        if not self._receiving:
+            self._receiving = self._recv_message(flags)
+        frame = self._receiving.pop(0)
+        self._rcvmore = bool(self._receiving)
+        return frame
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[bytes]:
+        """Receive the rest of a message, or a whole new one."""
+        self._check_open()
+        if self._receiving:
+            message, self._receiving = self._receiving, []
+        else:
+            message = self._recv_message(flags)
+        self._rcvmore = False
+        return message
+
+    def _recv_message(self, flags: int) -> Message:
+        if not self._in_use.acquire(blocking=False):
+            raise ZMQError(Errno.EFAULT, "the socket is in use by another thread")
+        try:
+            deadline = self._deadline(flags, _O.RCVTIMEO)
+            with self._lock:
+                while True:
+                    try:
+                        return self._core.recv()
+                    except Again:
+                        self._wait(deadline)
+        finally:
+            self._in_use.release()
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive a frame and decode it."""
+        return self.recv(flags).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive a frame and parse it as JSON."""
+        return json.loads(self.recv(flags), **kwargs)
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive a frame and unpickle it (only from peers you trust)."""
+        return pickle.loads(self.recv(flags))  # pyzmq's API; its risk is documented
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def _events(self) -> int:
+        with self._lock:
+            events = 0
+            if self._receiving or self._core.readable():
+                events |= PollEvent.POLLIN
+            if self._core.writable():
+                events |= PollEvent.POLLOUT
+            return events
+
+    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
+        """Wait up to ``timeout`` ms (None or -1: forever) for one of ``flags``; return events."""
+        self._check_open()
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000
+        with self._lock:
+            while True:
+                events = self._events() & flags
+                if events:
+                    return events
+                try:
+                    self._wait(deadline)
+                except Again:
+                    return 0
+
+    # -- endpoints ----------------------------------------------------------------------------
+
+    def bind(self, addr: str) -> None:
+        """Bind to an endpoint (``tcp://127.0.0.1:*``, ``ipc://path``, ``inproc://name``)."""
+        self._check_open()
+        self.context.run(self._engine.bind(addr))
+
+    def connect(self, addr: str) -> None:
+        """Connect to an endpoint; the connection is made (and remade) in the background."""
+        self._check_open()
+        self.context.run(self._engine.connect(addr))
+
+    def unbind(self, addr: str) -> None:
+        """Stop listening on an endpoint bound earlier (its resolved LAST_ENDPOINT form)."""
+        self._check_open()
+        self.context.run(self._engine.unbind(addr))
+
+    def disconnect(self, addr: str) -> None:
+        """Drop a connection made with ``connect``."""
+        self._check_open()
+        self.context.run(self._engine.disconnect(addr))
+
+    def bind_to_random_port(
+        self, addr: str, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
+    ) -> int:
+        """Bind ``addr`` on a port from the range (any free one when it is the default)."""
+        if min_port == 49152 and max_port == 65536:
+            self.bind(f"{addr}:*")
+            return int(self.last_endpoint.rsplit(":", 1)[1])
+        for port in range(min_port, min(max_port, min_port + max_tries)):
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as exc:
+                if exc.errno not in (Errno.EADDRINUSE, Errno.EACCES):
+                    raise
+            else:
+                return port
+        raise ZMQBindError(Errno.EADDRINUSE, "Could not bind socket to random port.")
+
+    @property
+    def last_endpoint(self) -> str:
+        """The endpoint of the last bind, with the real port or path."""
+        return self._engine.last_endpoint
+
+    # -- options ------------------------------------------------------------------------------
+
+    def _int(self, option: SocketOption) -> int:
+        value = self._core.options.get(option, -1)
+        return value if isinstance(value, int) else -1
+
+    def setsockopt(self, option: int, value: Any) -> None:
+        """Set a socket option, checked as libzmq checks it (EINVAL, TypeError)."""
+        self._check_open()
+        if option == _O.HWM:
+            for hwm in HWM_OPTIONS:
+                self.setsockopt(hwm, value)
+            return
+        try:
+            stored = validate(option, value, self.socket_type)
+        except OptionTypeError as exc:
+            raise TypeError(str(exc)) from None
+        except ConfigurationError as exc:
+            raise ZMQError(Errno.EINVAL, str(exc)) from None
+        with self._lock:
+            self._core.set_option(_O(option), stored)
+
+    def getsockopt(self, option: int) -> Any:
+        """Return a socket option's value (read-only ones included)."""
+        self._check_open()
+        if option == _O.TYPE:
+            return int(self.socket_type)
+        if option == _O.RCVMORE:
+            return int(self._rcvmore)
+        if option == _O.EVENTS:
+            return self._events()
+        if option == _O.LAST_ENDPOINT:
+            return self.last_endpoint.encode()
+        if option == _O.HWM:
+            return self.getsockopt(_O.SNDHWM)
+        try:
+            spec = option_spec(option)
+        except ConfigurationError as exc:
+            raise ZMQError(Errno.EINVAL, str(exc)) from None
+        if not spec.gettable_on(self.socket_type) or spec.option not in self._core.options:
+            raise ZMQError(Errno.EINVAL, f"{spec.option.name} cannot be read on this socket")
+        return self._core.options[spec.option]
+
+    set = setsockopt
+    get = getsockopt
+
+    def set_string(self, option: int, optval: str, encoding: str = "utf-8") -> None:
+        """Set a bytes option from a str."""
+        self.setsockopt(option, optval.encode(encoding))
+
+    def get_string(self, option: int, encoding: str = "utf-8") -> str:
+        """Read a bytes option as a str."""
+        value = self.getsockopt(option)
+        return value.decode(encoding) if isinstance(value, bytes) else str(value)
+
+    setsockopt_string = set_string
+    getsockopt_string = get_string
+
+    def subscribe(self, topic: str | bytes) -> None:
+        """SUB: subscribe to messages starting with ``topic``."""
+        self.setsockopt(_O.SUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
+
+    def unsubscribe(self, topic: str | bytes) -> None:
+        """SUB: drop one subscription to ``topic``."""
+        self.setsockopt(_O.UNSUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        option = getattr(_O, name.upper(), None)
+        if option is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.getsockopt(option)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and name not in type(self).__dict__:
+            option = getattr(_O, name.upper(), None)
+            if option is not None and name not in ("context", "socket_type"):
+                self.setsockopt(option, value)
+                return
+        object.__setattr__(self, name, value)
+
+    @property
+    def type(self) -> SocketType:
+        """The socket type."""
+        return self.socket_type
+
+    @property
+    def rcvmore(self) -> bool:
+        """Whether the last frame received has more frames after it."""
+        return self._rcvmore
+
+    # -- closing ------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._closed
+
+    def close(self, linger: int | None = None) -> None:
+        """Close the socket; queued messages get up to LINGER ms to leave."""
+        if self._closed:
+            return
+        linger_ms = self._int(_O.LINGER) if linger is None else linger
+        self._closed = True
+        try:
+            self.context.run(self._engine.close(linger_ms))
+        finally:
+            self.context._socket_closed(self)
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: builtins.type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.socket_type.name
+        return f"<zmtp.Socket({state}) at {id(self):#x}>"
