@@ -30,6 +30,7 @@ from zmtp.commands import (
     Pong,
     Subscribe,
     parse_command,
+    split_command,
 )
 from zmtp.constants import SocketType
 from zmtp.errors import (
@@ -62,6 +63,7 @@ from zmtp.socket_types import SENDS_IDENTITY, is_valid_peer, socket_type_from_na
 from zmtp.zap import ZapReply
 
 _SUBSCRIPTION_PREFIXES = (b"\x00", b"\x01")
+_TRAFFIC_COMMANDS = frozenset({b"PING", b"PONG", b"SUBSCRIBE", b"CANCEL", b"ERROR"})
 
 
 class State(Enum):
@@ -398,6 +400,11 @@ class Connection:
             self.mechanism.receive_command(body)
             self._advance_handshake(now)
             return
+        name = split_command(body)[0]
+        if name not in _TRAFFIC_COMMANDS:
+            # READY and unknown commands after the handshake are ignored, as libzmq ignores
+            # them, without parsing them: a malformed one must not end the connection.
+            return
         command = parse_command(body)
         if isinstance(command, Ping):
             # RFC 37: answer every PING, echoing its context; libzmq echoes at most 16 octets.
@@ -410,8 +417,7 @@ class Connection:
             self._events.append(CancelReceived(command.topic))
         elif isinstance(command, Error):
             raise PeerRefused(command.reason)
-        # PONG only proves liveness; READY and unknown commands after the handshake are
-        # ignored, as libzmq ignores them.
+        # PONG only proves liveness.
 
     def _advance_handshake(self, now: float) -> None:
         mechanism = self.mechanism

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from zmtp.commands import Cancel, Subscribe
 from zmtp.connection import Connection, ConnectionOptions, State
+from zmtp.constants import Event
 from zmtp.errors import ProtocolError, ZMTPError
 from zmtp.events import (
     CancelReceived,
@@ -29,6 +30,7 @@ from zmtp.events import (
 )
 from zmtp.frames import Buffer
 from zmtp.mechanisms.base import Mechanism
+from zmtp.monitor import handshake_failure
 from zmtp.pipe import Pipe
 from zmtp.sockets.base import SocketCore
 
@@ -47,6 +49,7 @@ class Session:
         mechanism: Mechanism | None = None,
         routing_id: bytes = b"",
         on_change: Callable[[], None] = lambda: None,
+        on_monitor: Callable[[Event, int], None] | None = None,
         peer: str = "",
     ) -> None:
         self.core = core
@@ -55,6 +58,7 @@ class Session:
         self._owns_pipe = pipe is None
         self._routing_id = routing_id
         self._on_change = on_change
+        self._on_monitor = on_monitor
         self.peer = peer
         self.error: ZMTPError | None = None
         self.closed = False
@@ -136,8 +140,12 @@ class Session:
                     self.core.subscription(self.pipe, event.topic, subscribe)
                     changed = True
             elif isinstance(event, HandshakeComplete):
+                if self._on_monitor is not None:
+                    self._on_monitor(Event.HANDSHAKE_SUCCEEDED, 0)
                 changed = self._handshake_complete(event) or changed
             elif isinstance(event, ConnectionClosed):
+                if self._on_monitor is not None and not self.handshake_complete:
+                    self._on_monitor(*handshake_failure(event.error))
                 self._closed(event.error)
                 changed = True
         if changed:

@@ -9,6 +9,7 @@ signals when a pipe gains messages or room. Frames are gathered into whole messa
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import pickle
 import threading
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from zmtp.constants import Errno, Flag, PollEvent, SocketOption, SocketType
+from zmtp.constants import Errno, Event, Flag, PollEvent, SocketOption, SocketType
 from zmtp.engine.socket_engine import SocketEngine
 from zmtp.errors import (
     Again,
@@ -26,6 +27,7 @@ from zmtp.errors import (
     ZMQBindError,
     ZMQError,
 )
+from zmtp.monitor import encode_event
 from zmtp.options import HWM_OPTIONS, option_spec, validate
 from zmtp.pipe import Message
 from zmtp.sockets import create_socket_core
@@ -394,6 +396,52 @@ class Socket:
         """Whether the last frame received has more frames after it."""
         return self._rcvmore
 
+    # -- monitoring ---------------------------------------------------------------------------
+
+    def monitor(self, addr: str | None, events: int = Event.ALL) -> None:
+        """Report ``events`` to a PAIR socket bound at ``addr`` (None stops monitoring).
+
+        Messages use libzmq's two-frame format (see :mod:`zmtp.monitor`). As in libzmq, an
+        event is dropped if the monitor's reader falls behind by more than its HWM.
+        """
+        self._check_open()
+        self.disable_monitor()
+        if addr is None:
+            return
+        if not addr.startswith("inproc://"):
+            raise ZMQError(Errno.EPROTONOSUPPORT, "monitor endpoints must be inproc://")
+        pair = self.context.socket(SocketType.PAIR)
+        pair.bind(addr)
+        core, lock = pair._core, pair._lock
+
+        def report(event: int, value: int, endpoint: str) -> None:
+            with lock, contextlib.suppress(Again):
+                core.send(encode_event(event, value, endpoint))
+
+        object.__setattr__(self, "_monitor_pair", pair)
+        self._engine.monitor_events = int(events) or int(Event.ALL)
+        self._engine.monitor = report
+
+    def disable_monitor(self) -> None:
+        """Stop monitoring, after a final MONITOR_STOPPED event."""
+        pair = self.__dict__.get("_monitor_pair")
+        if pair is None:
+            return
+        self._engine.emit(Event.MONITOR_STOPPED, 0, "")
+        self._engine.monitor = None
+        object.__setattr__(self, "_monitor_pair", None)
+        pair.close(linger=100)  # bounded: a reader that fell behind must not hang close()
+
+    def get_monitor_socket(self, events: int | None = None, linger: int | None = None) -> Socket:
+        """Start monitoring and return a PAIR socket connected to the monitor endpoint."""
+        addr = f"inproc://monitor.s-{id(self)}"
+        self.monitor(addr, Event.ALL if events is None else events)
+        reader = self.context.socket(SocketType.PAIR)
+        if linger is not None:
+            reader.linger = linger
+        reader.connect(addr)
+        return reader
+
     # -- closing ------------------------------------------------------------------------------
 
     @property
@@ -406,6 +454,7 @@ class Socket:
         if self._closed:
             return
         linger_ms = self._int(_O.LINGER) if linger is None else linger
+        self.disable_monitor()
         self._closed = True
         try:
             self.context.run(self._engine.close(linger_ms))

@@ -1094,3 +1094,14 @@ def test_receive_data_does_not_keep_a_reference_to_the_caller_buffer() -> None:
         buffer[: len(chunk)] = chunk  # a recv_into()-style buffer, reused for every read
         conn.receive_data(memoryview(buffer)[: len(chunk)], 0.0)
     assert conn.events() == [MessagesReceived([[body]])]
+
+
+def test_a_malformed_ready_after_the_handshake_is_ignored_unparsed() -> None:
+    # libzmq never parses READY once traffic flows; a broken property list must not matter.
+    conn = handshaken()
+    conn.events()
+    broken_ready = encode_command(b"\x05READY\x05Bad")
+    conn.receive_data(broken_ready + message(b"after"), 0.0)
+    events = conn.events()
+    assert conn.state is State.TRAFFIC
+    assert [e.messages for e in events if isinstance(e, MessagesReceived)] == [[[b"after"]]]

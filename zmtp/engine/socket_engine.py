@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from transports import get_transport, parse_endpoint
 from transports.base import Listening, StreamTransport, TransportOptions
 from zmtp.connection import ConnectionOptions
-from zmtp.constants import Errno, SocketOption, SocketType
+from zmtp.constants import Errno, Event, SocketOption, SocketType
 from zmtp.engine.inproc import InprocLink, InprocSide
 from zmtp.engine.stream import StreamProtocol
 from zmtp.errors import ZMQError
@@ -75,6 +75,9 @@ class SocketEngine:
         self.notify = notify
         self.inproc = inproc
         self.last_endpoint = ""
+        # Where monitor events go (Socket.monitor sets it), and which events are wanted.
+        self.monitor: Callable[[int, int, str], None] | None = None
+        self.monitor_events = 0
         self._bindings: dict[str, _Binding] = {}
         self._connecters: dict[str, _Connecter] = {}
         self._inproc_links: dict[str, list[InprocLink]] = {}
@@ -117,6 +120,11 @@ class SocketEngine:
             connect_timeout_ms=self._int(_O.CONNECT_TIMEOUT),
         )
 
+    def emit(self, event: Event, value: int, endpoint: str) -> None:
+        """Report a monitor event if someone listens for it."""
+        if self.monitor is not None and self.monitor_events & event:
+            self.monitor(event, value, endpoint)
+
     # -- bind / unbind ------------------------------------------------------------------------
 
     async def bind(self, endpoint: str) -> str:
@@ -133,8 +141,13 @@ class SocketEngine:
             assert binding is not None
             return self._protocol(binding, transport)
 
-        listening = await transport.listen(address, options, factory)
+        try:
+            listening = await transport.listen(address, options, factory)
+        except ZMQError as exc:
+            self.emit(Event.BIND_FAILED, exc.errno or 0, endpoint)
+            raise
         binding = _Binding(listening.endpoint, transport, listening)
+        self.emit(Event.LISTENING, _listener_fd(listening), listening.endpoint)
         self._bindings[listening.endpoint] = binding
         self.last_endpoint = listening.endpoint
         return listening.endpoint
@@ -143,15 +156,18 @@ class SocketEngine:
         def make_session(protocol: StreamProtocol) -> Session:
             assert protocol.transport is not None
             peer = transport.peer_address(protocol.transport)
+            self.emit(Event.ACCEPTED, protocol.fd, binding.endpoint)
             return Session(
                 self.core,
                 self.connection_options(peer),
                 on_change=self.notify,
+                on_monitor=lambda event, value: self.emit(event, value, binding.endpoint),
                 peer=f"{binding.endpoint} <- {peer.decode('ascii', 'replace')}",
             )
 
         def lost(protocol: StreamProtocol) -> None:
             binding.protocols.discard(protocol)
+            self.emit(Event.DISCONNECTED, protocol.fd, binding.endpoint)
 
         protocol = StreamProtocol(self.loop, self.lock, make_session, lost)
         binding.protocols.add(protocol)
@@ -166,8 +182,13 @@ class SocketEngine:
         binding = self._bindings.pop(endpoint, None)
         if binding is None:
             raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound (use the LAST_ENDPOINT string)")
+        self._close_binding(binding)
+
+    def _close_binding(self, binding: _Binding) -> None:
+        fd = _listener_fd(binding.listening)
         binding.listening.server.close()
         binding.transport.unlisten(binding.listening)
+        self.emit(Event.CLOSED, fd, binding.endpoint)
         for protocol in list(binding.protocols):
             protocol.close()
 
@@ -209,14 +230,17 @@ class SocketEngine:
                 lambda protocol: self._connect_session(connecter, transport, protocol),
                 lambda protocol: None,
             )
+            self.emit(Event.CONNECT_DELAYED, Errno.EINPROGRESS, connecter.endpoint)
             try:
                 await transport.open(address, self.transport_options(), protocol.itself)
             except OSError as exc:
                 log.debug("connect to %s failed: %s", connecter.endpoint, exc)
             else:
+                self.emit(Event.CONNECTED, protocol.fd, connecter.endpoint)
                 connecter.protocol = protocol
                 await protocol.lost
                 connecter.protocol = None
+                self.emit(Event.DISCONNECTED, protocol.fd, connecter.endpoint)
                 session = protocol.session
                 if session is not None and not session.may_reconnect:
                     log.info("not reconnecting to %s: %s", connecter.endpoint, session.error)
@@ -232,6 +256,7 @@ class SocketEngine:
                 interval = min(interval * 2, maximum)
             else:
                 delay = base + random.randrange(base)
+            self.emit(Event.CONNECT_RETRIED, delay, connecter.endpoint)
             await asyncio.sleep(delay / 1000)
 
     def _connect_session(
@@ -245,6 +270,7 @@ class SocketEngine:
             pipe=connecter.pipe,
             routing_id=connecter.routing_id,
             on_change=self.notify,
+            on_monitor=lambda event, value: self.emit(event, value, connecter.endpoint),
             peer=connecter.endpoint,
         )
 
@@ -341,10 +367,7 @@ class SocketEngine:
             self._stop_connecter(connecter)
         self._connecters.clear()
         for binding in self._bindings.values():
-            binding.listening.server.close()
-            binding.transport.unlisten(binding.listening)
-            for protocol in list(binding.protocols):
-                protocol.close()
+            self._close_binding(binding)
         self._bindings.clear()
         for endpoint in list(self._inproc_bound):
             self._unbind_inproc(endpoint)
@@ -354,3 +377,8 @@ class SocketEngine:
         self._inproc_links.clear()
         for waiting in self.inproc.pending.values():
             waiting[:] = [(engine, rid) for engine, rid in waiting if engine is not self]
+
+
+def _listener_fd(listening: Listening) -> int:
+    sockets = listening.server.sockets if isinstance(listening.server, asyncio.Server) else ()
+    return sockets[0].fileno() if sockets else -1

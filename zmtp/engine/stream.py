@@ -45,6 +45,7 @@ class StreamProtocol(asyncio.Protocol):
         self._timer_at: float | None = None
         self._loop_thread = threading.get_ident()
         self.lost = loop.create_future()
+        self.fd = -1
 
     def itself(self) -> StreamProtocol:
         """Serve as the protocol factory of a connection made for this very protocol."""
@@ -56,6 +57,8 @@ class StreamProtocol(asyncio.Protocol):
         """Start the greeting as soon as the stream is up."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
         with self._lock:
             session = self._make_session(self)
             self.session = session

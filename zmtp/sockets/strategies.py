@@ -68,7 +68,15 @@ class FairQueue:
         self.pipes.append(pipe)
 
     def remove(self, pipe: Pipe) -> None:
-        """Remove a pipe (its unread messages go with it, as in libzmq)."""
+        """Remove a pipe once it is drained.
+
+        libzmq delivers every message that arrived before a peer left, so a detached pipe
+        with unread messages stays in the rotation until they have been read.
+        """
+        if not pipe.inbound:
+            self._drop(pipe)
+
+    def _drop(self, pipe: Pipe) -> None:
         index = self.pipes.index(pipe)
         del self.pipes[index]
         if index < self._next:
@@ -86,7 +94,10 @@ class FairQueue:
             pipe = pipes[index]
             if pipe.inbound:
                 self._next = (index + 1) % count
-                return pipe.read(), pipe
+                message = pipe.read()
+                if not pipe.attached and not pipe.inbound:
+                    self._drop(pipe)
+                return message, pipe
         raise Again()
 
     def readable(self) -> bool:

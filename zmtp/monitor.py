@@ -1,0 +1,66 @@
+"""Socket monitoring in libzmq's format, so code that parses libzmq monitor messages works.
+
+A monitored socket reports events to a PAIR socket bound at an inproc endpoint. Each event is a
+two-frame message (libzmq's version 1 format): six octets holding the event number (u16) and
+its value (u32) in host byte order, then the endpoint as text. The values follow libzmq: a file
+descriptor for CONNECTED/ACCEPTED/LISTENING/CLOSED/DISCONNECTED, an errno for the *_FAILED
+events and CONNECT_DELAYED, the next interval in ms for CONNECT_RETRIED, the protocol error code
+for HANDSHAKE_FAILED_PROTOCOL and the ZAP status for HANDSHAKE_FAILED_AUTH.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import struct
+from typing import Any, TypedDict
+
+from zmtp.constants import Event
+from zmtp.errors import (
+    AuthenticationFailed,
+    HandshakeTimeout,
+    ProtocolError,
+    ZMQError,
+    ZMTPError,
+)
+
+_HEADER = struct.Struct("=HI")
+
+
+class MonitorEvent(TypedDict):
+    """One parsed monitor message, as pyzmq's ``zmq.utils.monitor`` returns it."""
+
+    event: Event
+    value: int
+    endpoint: bytes
+
+
+def encode_event(event: int, value: int, endpoint: str) -> list[bytes]:
+    """Return the two frames libzmq sends for ``event``."""
+    return [_HEADER.pack(event & 0xFFFF, value & 0xFFFFFFFF), endpoint.encode()]
+
+
+def parse_monitor_message(msg: list[bytes]) -> MonitorEvent:
+    """Parse a monitor message into ``{"event", "value", "endpoint"}``."""
+    if len(msg) != 2 or len(msg[0]) != _HEADER.size:
+        raise ZMQError(_errno.EINVAL, "a monitor message is two frames, the first of 6 bytes")
+    event, value = _HEADER.unpack(msg[0])
+    return {"event": Event(event), "value": value, "endpoint": msg[1]}
+
+
+def recv_monitor_message(socket: Any, flags: int = 0) -> MonitorEvent:
+    """Receive and parse one monitor message from ``socket``."""
+    return parse_monitor_message(socket.recv_multipart(flags))
+
+
+def handshake_failure(error: ZMTPError | None) -> tuple[Event, int]:
+    """Return the HANDSHAKE_FAILED_* event and value libzmq reports for ``error``."""
+    if isinstance(error, ProtocolError):
+        return Event.HANDSHAKE_FAILED_PROTOCOL, error.code
+    if isinstance(error, AuthenticationFailed):
+        try:
+            return Event.HANDSHAKE_FAILED_AUTH, int(error.status_code)
+        except ValueError:
+            return Event.HANDSHAKE_FAILED_AUTH, 0
+    if isinstance(error, HandshakeTimeout):
+        return Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.ETIMEDOUT
+    return Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.ECONNRESET
