@@ -339,6 +339,12 @@ class Socket:
             return self.last_endpoint.encode()
         if option == _O.HWM:
             return self.getsockopt(_O.SNDHWM)
+        if option == _O.FD:
+            raise ZMQError(
+                Errno.ENOTSUP,
+                "zmtp sockets have no file descriptor yet: use Poller, Socket.poll or "
+                "zmtp.asyncio to wait on them",
+            )
         try:
             spec = option_spec(option)
         except ConfigurationError as exc:
