@@ -24,9 +24,20 @@ def test_demo_talks_to_libzmq_and_dissects_every_phase() -> None:
     assert "libzmq -> PONG" in out
     assert "libzmq -> SUBSCRIBE topic=b'weather.'" in out
     assert "libzmq SUB got [b'weather.paris', b'sunny, 21 C']" in out
+    # The broker: every request of both clients answered by one of the two workers.
+    answers = [line for line in out.splitlines() if " client got " in line]
+    assert len(answers) == 4
+    for client in ("zmtp", "libzmq"):
+        for number in (0, 1):
+            assert any(
+                line.startswith(f"  {client} client got")
+                and f"REQUEST {number} FROM {client.upper()} CLIENT" in line
+                for line in answers
+            ), answers
 
 
 def test_demo_without_pyzmq_uses_a_zmtp_peer() -> None:
     out = _run("-c", _BLOCK_PYZMQ)
     assert "pyzmq is not installed" in out
     assert "zmtp got [[b'', b'42']]" in out
+    assert "zmtp client got 'zmtp worker: REQUEST 0 FROM ZMTP CLIENT'" in out

@@ -1,8 +1,9 @@
-"""Live demo: zmtp's sans-IO core talking ZMTP 3.1 to libzmq, with a dissected transcript.
+"""Live demo: zmtp talking ZMTP 3.1 to libzmq, first byte by byte, then as real sockets.
 
-Run ``python -m zmtp.demo``. With pyzmq installed (the test extra brings it) the peer is real
-libzmq; without it, a second zmtp connection plays the peer. Every byte that crosses the wire is
-printed as the dissector reads it, so the demo doubles as a look inside the protocol.
+Run ``python -m zmtp.demo``. With pyzmq installed (the test extra brings it) the peers are real
+libzmq; without it, zmtp plays every part. Parts 1 and 2 drive the sans-IO core by hand and print
+every byte that crosses the wire as the dissector reads it; part 3 is a broker built with the
+pyzmq-style API, with zmtp and libzmq clients and workers on either side.
 
 The driver here is deliberately tiny (a blocking socket and a deadline): the point is the core.
 """
@@ -10,10 +11,12 @@ The driver here is deliberately tiny (a blocking socket and a deadline): the poi
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import zmtp
 from zmtp.connection import Connection, ConnectionOptions
 from zmtp.constants import SocketType
 from zmtp.dissect import Dissector
@@ -129,6 +132,78 @@ def _sub_to_pub(zmq: Any) -> None:
     sub.close()
 
 
+def _broker(zmq: Any | None) -> None:
+    print("\n3. a zmtp ROUTER/DEALER broker between REQ clients and REP workers")
+    ctx = zmtp.Context()
+    frontend = ctx.socket(zmtp.ROUTER)
+    frontend.bind("tcp://127.0.0.1:*")
+    backend = ctx.socket(zmtp.DEALER)
+    backend.bind("tcp://127.0.0.1:*")
+    peers: list[tuple[str, Any]] = [("zmtp", ctx)]
+    if zmq is not None:
+        peers.append(("libzmq", zmq.Context.instance()))
+
+    def worker(name: str, context: Any, kind: Any) -> None:
+        with context.socket(kind.REP) as rep:
+            rep.linger = 0
+            rep.rcvtimeo = int(_TIMEOUT * 1000)
+            rep.connect(backend.last_endpoint)
+            for _ in range(len(peers)):
+                request = rep.recv()
+                rep.send(f"{name} worker: {request.decode().upper()}".encode())
+
+    def client(name: str, context: Any, kind: Any, answers: list[str]) -> None:
+        with context.socket(kind.REQ) as req:
+            req.linger = 0
+            req.rcvtimeo = int(_TIMEOUT * 1000)
+            req.connect(frontend.last_endpoint)
+            for number in range(len(peers)):
+                req.send(f"request {number} from {name} client".encode())
+                answers.append(f"  {name} client got {req.recv().decode()!r}")
+
+    modules: dict[str, Any] = {"zmtp": zmtp, "libzmq": zmq}
+    answers: list[str] = []
+    # Start the clients only once every worker is connected, so that the backend DEALER's
+    # round-robin gives each worker its share: the monitor says when each handshake is done.
+    monitor = backend.get_monitor_socket(zmtp.EVENT_HANDSHAKE_SUCCEEDED)
+    monitor.rcvtimeo = int(_TIMEOUT * 1000)
+    workers = [
+        threading.Thread(target=worker, args=(name, context, modules[name]))
+        for name, context in peers
+    ]
+    for thread in workers:
+        thread.start()
+    for _ in workers:
+        monitor.recv_multipart()
+    monitor.close(linger=0)
+    clients = [
+        threading.Thread(target=client, args=(name, context, modules[name], answers))
+        for name, context in peers
+    ]
+    for thread in clients:
+        thread.start()
+    threads = workers + clients
+    poller = zmtp.Poller()
+    poller.register(frontend, zmtp.POLLIN)
+    poller.register(backend, zmtp.POLLIN)
+    expected = len(peers) * len(peers)
+    forwarded = 0
+    deadline = time.monotonic() + _TIMEOUT
+    while forwarded < expected and time.monotonic() < deadline:
+        for sock, _ in poller.poll(100):
+            if sock is frontend:
+                backend.send_multipart(frontend.recv_multipart())
+            else:
+                frontend.send_multipart(backend.recv_multipart())
+                forwarded += 1
+    for thread in threads:
+        thread.join(_TIMEOUT)
+    print("\n".join(sorted(answers)))
+    frontend.close(linger=0)
+    backend.close(linger=0)
+    ctx.term()
+
+
 def _zmtp_only() -> None:
     print("\npyzmq is not installed: a zmtp ROUTER plays the peer, in memory")
     client = Connection(ConnectionOptions(SocketType.DEALER, routing_id=b"demo"))
@@ -168,10 +243,12 @@ def main() -> None:
         import zmq  # noqa: PLC0415  (optional: only the demo's peer)
     except ImportError:
         _zmtp_only()
+        _broker(None)
         return
     print(f"peer: libzmq {zmq.zmq_version()} through pyzmq {zmq.__version__}")
     _dealer_to_router(zmq)
     _sub_to_pub(zmq)
+    _broker(zmq)
     zmq.Context.instance().term()
 
 
