@@ -30,6 +30,7 @@ class Pipe:
 
     __slots__ = (
         "attached",
+        "connections",
         "inbound",
         "metadata",
         "on_outbound",
@@ -62,6 +63,8 @@ class Pipe:
         # The socket wants this peer gone (ROUTER_HANDOVER replaced it): the driver closes it.
         self.on_terminate: Callable[[Pipe], None] | None = None
         self.attached = False
+        # How many connections this pipe has served (connecting pipes outlive connections).
+        self.connections = 0
 
     def writable(self) -> bool:
         """Whether one more message fits under SNDHWM."""

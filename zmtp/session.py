@@ -154,6 +154,11 @@ class Session:
     def _handshake_complete(self, event: HandshakeComplete) -> bool:
         if self.pipe is not None:
             self.pipe.metadata = event.metadata
+            self.pipe.connections += 1
+            if self.pipe.connections > 1:
+                # A connecting pipe that outlived a connection: what the old peer knew (SUB's
+                # subscriptions) is told to the new one (libzmq's "hiccup").
+                self.core.reconnected(self.pipe)
             return True
         pipe = self.core.new_pipe()
         pipe.routing_id = self._routing_id or event.routing_id

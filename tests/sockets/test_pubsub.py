@@ -591,3 +591,22 @@ def test_xsub_pollin_follows_whether_a_message_waits() -> None:
     assert not core.readable()
     peer.inbound.append([b"x"])
     assert core.readable()
+
+
+@pytest.mark.parametrize("kind", [SocketType.SUB, SocketType.XSUB])
+def test_subscriber_resends_its_whole_set_when_a_pipe_reconnects(kind: SocketType) -> None:
+    # RFC 29 / libzmq "hiccup": a connecting pipe outlives its connection; the new
+    # publisher behind it knows nothing of the subscriptions sent to the old one.
+    core = make(kind)
+    pipe = connect(core)
+    for topic in (b"a", b"b", b"a"):
+        if kind is SocketType.SUB:
+            core.set_option(SocketOption.SUBSCRIBE, topic)
+        else:
+            core.send([b"\x01" + topic])
+    upstream(pipe)  # sent over the first connection
+    core.reconnected(pipe)
+    assert Counter(item.topic for item in upstream(pipe) if isinstance(item, Subscribe)) == {
+        b"a": 1,
+        b"b": 1,
+    }

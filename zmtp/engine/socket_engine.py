@@ -185,6 +185,7 @@ class SocketEngine:
         self._close_binding(binding)
 
     def _close_binding(self, binding: _Binding) -> None:
+        """Stop listening and close what the listener accepted (gracefully)."""
         fd = _listener_fd(binding.listening)
         binding.listening.server.close()
         binding.transport.unlisten(binding.listening)
@@ -238,12 +239,21 @@ class SocketEngine:
             else:
                 self.emit(Event.CONNECTED, protocol.fd, connecter.endpoint)
                 connecter.protocol = protocol
-                await protocol.lost
+                # Shielded: cancelling this task (disconnect, close) must not cancel the
+                # future that close() waits on while the transport flushes.
+                await asyncio.shield(protocol.lost)
                 connecter.protocol = None
                 self.emit(Event.DISCONNECTED, protocol.fd, connecter.endpoint)
                 session = protocol.session
                 if session is not None and not session.may_reconnect:
                     log.info("not reconnecting to %s: %s", connecter.endpoint, session.error)
+                    # libzmq terminates the pipe too: nothing may be routed to a peer that
+                    # will never come back.
+                    if connecter.pipe is not None:
+                        with self.lock:
+                            self.core.detach(connecter.pipe)
+                        connecter.pipe = None
+                        self.notify()
                     return
                 if session is not None and session.handshake_complete:
                     interval = self._int(_O.RECONNECT_IVL)
@@ -358,17 +368,28 @@ class SocketEngine:
         """Wait up to LINGER for queued messages to leave, then close everything."""
         if self.closed:
             return
+        deadline = None if linger_ms < 0 else self.loop.time() + linger_ms / 1000
         if linger_ms != 0:
-            deadline = None if linger_ms < 0 else self.loop.time() + linger_ms / 1000
             while self.pending_output() and (deadline is None or self.loop.time() < deadline):
                 await asyncio.sleep(0.005)
         self.closed = True
+        streams = [c.protocol for c in self._connecters.values() if c.protocol is not None]
+        streams += [p for binding in self._bindings.values() for p in binding.protocols]
         for connecter in self._connecters.values():
             self._stop_connecter(connecter)
         self._connecters.clear()
         for binding in self._bindings.values():
             self._close_binding(binding)
         self._bindings.clear()
+        # What reached a transport's buffer is still ours to deliver: wait (up to LINGER)
+        # for the transports to flush and close before the I/O thread may be stopped.
+        lost = [stream.lost for stream in streams if not stream.lost.done()]
+        if lost and linger_ms != 0:
+            remaining = None if deadline is None else max(0.0, deadline - self.loop.time())
+            await asyncio.wait(lost, timeout=remaining)
+        for stream in streams:
+            if not stream.lost.done():
+                stream.abort()
         for endpoint in list(self._inproc_bound):
             self._unbind_inproc(endpoint)
         for links in self._inproc_links.values():

@@ -134,6 +134,14 @@ class StreamProtocol(asyncio.Protocol):
                 self.session.close()
                 self._after(self.session)
 
+    def abort(self) -> None:
+        """Close at once, dropping whatever the transport still buffers (LINGER 0)."""
+        if self.session is not None:
+            with self._lock:
+                self.session.close()
+        if self.transport is not None:
+            self.transport.abort()
+
     def _watch_pipe(self, pipe: Pipe | None) -> None:
         if pipe is not None and pipe.on_outbound is not self.schedule_flush:
             pipe.on_outbound = self.schedule_flush

@@ -73,6 +73,9 @@ class SocketCore:
     def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:
         """Apply a peer's subscribe or cancel; only the PUB family cares."""
 
+    def reconnected(self, pipe: Pipe) -> None:
+        """Bring a new connection behind an existing pipe up to date; SUB/XSUB resubscribe."""
+
     def set_option(self, option: SocketOption, value: OptionValue) -> None:
         """Store an already validated option value; actions (SUBSCRIBE...) override this."""
         self.options[option] = value

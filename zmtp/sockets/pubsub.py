@@ -166,6 +166,11 @@ class XSub(SocketCore):
     def _detached(self, pipe: Pipe) -> None:
         self._fq.remove(pipe)
 
+    def reconnected(self, pipe: Pipe) -> None:
+        """Send the whole subscription set again: the new peer knows none of it (RFC 29)."""
+        for topic in self._subscriptions:
+            pipe.write(Subscribe(topic))
+
     def _upstream(self, item: Message | Subscribe | Cancel) -> None:
         for pipe in self.pipes:
             if pipe.writable():
