@@ -39,6 +39,12 @@ class LoadBalancer:
         """Queue ``message`` on the next writable pipe and return it; raise Again if none."""
         pipes = self.pipes
         count = len(pipes)
+        if count == 1:  # the common case, without the rotation arithmetic
+            pipe = pipes[0]
+            if pipe.writable():
+                pipe.write(message)
+                return pipe
+            raise Again()
         start = self._next
         for offset in range(count):
             index = (start + offset) % count
