@@ -30,6 +30,7 @@ class Pipe:
 
     __slots__ = (
         "attached",
+        "conflate",
         "connections",
         "inbound",
         "metadata",
@@ -44,9 +45,11 @@ class Pipe:
         "subscriptions",
     )
 
-    def __init__(self, sndhwm: int = 1000, rcvhwm: int = 1000) -> None:
+    def __init__(self, sndhwm: int = 1000, rcvhwm: int = 1000, conflate: bool = False) -> None:
         self.sndhwm = sndhwm
         self.rcvhwm = rcvhwm
+        # CONFLATE: each queue keeps only the newest message, and HWMs do not apply.
+        self.conflate = conflate
         self.outbound: deque[OutboundItem] = deque()
         self.inbound: deque[Message] = deque()
         self.routing_id = b""
@@ -68,14 +71,29 @@ class Pipe:
 
     def writable(self) -> bool:
         """Whether one more message fits under SNDHWM."""
-        return not self.sndhwm or len(self.outbound) < self.sndhwm
+        return not self.sndhwm or len(self.outbound) < self.sndhwm or self.conflate
 
     def write(self, item: OutboundItem) -> None:
         """Queue ``item`` for the peer; the caller has checked :meth:`writable` if it cares."""
         outbound = self.outbound
+        if self.conflate and type(item) is list:
+            # A newer message replaces an unsent one; subscription changes are kept.
+            kept = [queued for queued in outbound if type(queued) is not list]
+            outbound.clear()
+            outbound.extend(kept)
         outbound.append(item)
         if len(outbound) == 1 and self.on_outbound is not None:
             self.on_outbound(self)
+
+    def deliver(self, messages: list[Message]) -> None:
+        """Queue messages from the peer; pause reading once RCVHWM is reached."""
+        if self.conflate:
+            self.inbound.clear()
+            self.inbound.append(messages[-1])
+            return
+        self.inbound.extend(messages)
+        if self.inbound_full():
+            self.reading_paused = True
 
     def read(self) -> Message:
         """Take the oldest inbound message (the caller knows there is one)."""

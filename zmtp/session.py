@@ -130,9 +130,7 @@ class Session:
                 pipe = self.pipe
                 if pipe is None or not self.core.receives:
                     continue
-                pipe.inbound.extend(event.messages)
-                if pipe.inbound_full():
-                    pipe.reading_paused = True
+                pipe.deliver(event.messages)
                 changed = True
             elif isinstance(event, SubscribeReceived | CancelReceived):
                 if self.pipe is not None:

@@ -103,17 +103,18 @@ class InprocLink:
         was_full = not source.pipe.writable()
         pipe = target.pipe
         inbound = pipe.inbound
-        room = pipe.rcvhwm - len(inbound) if pipe.rcvhwm else len(outbound)
+        unbounded = not pipe.rcvhwm or pipe.conflate
+        room = len(outbound) if unbounded else pipe.rcvhwm - len(inbound)
         moved = False
         while outbound and room > 0:
             item = outbound.popleft()
             moved = True
             if type(item) is list:
                 if target.core.receives:
-                    inbound.append(item)
+                    pipe.deliver([item])
                     room -= 1
             elif isinstance(item, Subscribe | Cancel):
                 target.core.subscription(pipe, item.topic, isinstance(item, Subscribe))
         if outbound:
-            pipe.reading_paused = True
+            pipe.reading_paused = True  # the receiver's RCVHWM is reached
         return moved or was_full

@@ -38,7 +38,11 @@ class SocketCore:
 
     def new_pipe(self) -> Pipe:
         """Create a pipe with this socket's current high-water marks."""
-        return Pipe(self.option(SocketOption.SNDHWM), self.option(SocketOption.RCVHWM))
+        return Pipe(
+            self.option(SocketOption.SNDHWM),
+            self.option(SocketOption.RCVHWM),
+            conflate=bool(self.options.get(SocketOption.CONFLATE, 0)),
+        )
 
     def attach(self, pipe: Pipe) -> bool:
         """Take a new peer; return False if this socket type refuses it (PAIR's second)."""

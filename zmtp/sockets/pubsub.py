@@ -60,21 +60,36 @@ class Pub(SocketCore):
         if subscribe:
             first = topic not in pipe.subscriptions and _add(self._wanted, topic)
             pipe.subscriptions.add(topic)
-            self._notify(topic, first, True)
+            self._notify(pipe, topic, first, True)
         elif topic in pipe.subscriptions:
             pipe.subscriptions.discard(topic)
-            self._notify(topic, _remove(self._wanted, topic), False)
+            self._notify(pipe, topic, _remove(self._wanted, topic), False)
         else:
             # libzmq's XPUB reports a cancel of a topic the peer never had (mtrie not_found).
-            self._notify(topic, True, False)
+            self._notify(pipe, topic, True, False)
 
     def _detached(self, pipe: Pipe) -> None:
         for topic in pipe.subscriptions:
-            self._notify(topic, _remove(self._wanted, topic), False)
+            self._notify(pipe, topic, _remove(self._wanted, topic), False)
         pipe.subscriptions.clear()
 
-    def _notify(self, topic: bytes, changed: bool, subscribe: bool) -> None:
-        """XPUB reports subscription changes; PUB keeps them to itself."""
+    def _notify(self, pipe: Pipe, topic: bytes, changed: bool, subscribe: bool) -> None:
+        """Report a subscription change of ``pipe`` (XPUB does; PUB keeps it to itself)."""
+
+    def set_option(self, option: SocketOption, value: OptionValue) -> None:
+        """SUBSCRIBE/UNSUBSCRIBE are XPUB_MANUAL actions; libzmq refuses them otherwise."""
+        if option in (_O.SUBSCRIBE, _O.UNSUBSCRIBE):
+            if not self.option(_O.XPUB_MANUAL):
+                raise ZMQError(
+                    Errno.EINVAL, f"{option.name} needs XPUB_MANUAL on a publishing socket"
+                )
+            assert isinstance(value, bytes)
+            self._manual_subscription(value, option is _O.SUBSCRIBE)
+            return
+        super().set_option(option, value)
+
+    def _manual_subscription(self, topic: bytes, subscribe: bool) -> None:
+        """Apply the application's (un)subscription to the last notice's peer (XPUB only)."""
 
     def _matching(self, first_frame: bytes) -> list[Pipe]:
         invert = bool(self.option(_O.INVERT_MATCHING))
@@ -104,7 +119,10 @@ class XPub(Pub):
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
-        self._pending: deque[Message] = deque()
+        # Subscription notices, with the peer each came from (XPUB_MANUAL applies the
+        # application's SUBSCRIBE to the peer of the last notice it read).
+        self._pending: deque[tuple[Message, Pipe]] = deque()
+        self._last_pipe: Pipe | None = None
         self._fq = FairQueue()
         # libzmq keeps XPUB_VERBOSE and XPUB_VERBOSER as one state: VERBOSE reports every
         # subscribe and turns cancels back to "last one only"; VERBOSER reports both.
@@ -114,7 +132,7 @@ class XPub(Pub):
         self._verbose_cancels = bool(self.option(_O.XPUB_VERBOSER))
 
     def set_option(self, option: SocketOption, value: OptionValue) -> None:
-        """Keep XPUB_VERBOSE and XPUB_VERBOSER in step, as libzmq's xsetsockopt does."""
+        """Keep XPUB_VERBOSE/VERBOSER in step; in XPUB_MANUAL, (un)subscribe the last peer."""
         super().set_option(option, value)
         if option is _O.XPUB_VERBOSE:
             self._verbose_subscribes = bool(value)
@@ -132,14 +150,34 @@ class XPub(Pub):
         super()._detached(pipe)
         self._fq.remove(pipe)
 
-    def _notify(self, topic: bytes, changed: bool, subscribe: bool) -> None:
+    def _manual_subscription(self, topic: bytes, subscribe: bool) -> None:
+        pipe = self._last_pipe
+        if pipe is None or not pipe.attached:
+            return  # libzmq: nothing to apply it to
+        if subscribe:
+            if topic not in pipe.subscriptions:
+                _add(self._wanted, topic)
+            pipe.subscriptions.add(topic)
+        elif topic in pipe.subscriptions:
+            pipe.subscriptions.discard(topic)
+            _remove(self._wanted, topic)
+
+    def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:
+        """Apply a peer's change, or in XPUB_MANUAL only report it (every one of them)."""
+        if self.option(_O.XPUB_MANUAL):
+            self._pending.append(([(b"\x01" if subscribe else b"\x00") + topic], pipe))
+        else:
+            super().subscription(pipe, topic, subscribe)
+
+    def _notify(self, pipe: Pipe, topic: bytes, changed: bool, subscribe: bool) -> None:
         if changed or (self._verbose_subscribes if subscribe else self._verbose_cancels):
-            self._pending.append([(b"\x01" if subscribe else b"\x00") + topic])
+            self._pending.append(([(b"\x01" if subscribe else b"\x00") + topic], pipe))
 
     def recv(self) -> Message:
         """Subscription changes first, then messages the subscribers sent upstream."""
         if self._pending:
-            return self._pending.popleft()
+            notice, self._last_pipe = self._pending.popleft()
+            return notice
         return self._fq.recv()[0]
 
     def readable(self) -> bool:
