@@ -13,8 +13,8 @@ from zmtp.errors import Again
 from zmtp.pipe import Message, Pipe
 
 
-class LoadBalancer:
-    """Round-robin over pipes that are writable."""
+class _Rotation:
+    """Pipes taken in turn: the list and where the next turn starts."""
 
     __slots__ = ("_next", "pipes")
 
@@ -26,14 +26,24 @@ class LoadBalancer:
         """Add a pipe at the end of the rotation."""
         self.pipes.append(pipe)
 
-    def remove(self, pipe: Pipe) -> None:
-        """Remove a pipe; the rotation continues with the pipe after it."""
+    def _drop(self, pipe: Pipe) -> None:
+        """Take a pipe out; the rotation continues with the pipe after it."""
         index = self.pipes.index(pipe)
         del self.pipes[index]
         if index < self._next:
             self._next -= 1
         if self._next >= len(self.pipes):
             self._next = 0
+
+
+class LoadBalancer(_Rotation):
+    """Round-robin over pipes that are writable."""
+
+    __slots__ = ()
+
+    def remove(self, pipe: Pipe) -> None:
+        """Stop sending to a pipe."""
+        self._drop(pipe)
 
     def send(self, message: Message) -> Pipe:
         """Queue ``message`` on the next writable pipe and return it; raise Again if none."""
@@ -60,18 +70,10 @@ class LoadBalancer:
         return any(pipe.writable() for pipe in self.pipes)
 
 
-class FairQueue:
+class FairQueue(_Rotation):
     """Take whole messages from the pipes in turn."""
 
-    __slots__ = ("_next", "pipes")
-
-    def __init__(self) -> None:
-        self.pipes: list[Pipe] = []
-        self._next = 0
-
-    def add(self, pipe: Pipe) -> None:
-        """Add a pipe at the end of the rotation."""
-        self.pipes.append(pipe)
+    __slots__ = ()
 
     def remove(self, pipe: Pipe) -> None:
         """Remove a pipe once it is drained.
@@ -81,14 +83,6 @@ class FairQueue:
         """
         if not pipe.inbound:
             self._drop(pipe)
-
-    def _drop(self, pipe: Pipe) -> None:
-        index = self.pipes.index(pipe)
-        del self.pipes[index]
-        if index < self._next:
-            self._next -= 1
-        if self._next >= len(self.pipes):
-            self._next = 0
 
     def recv(self) -> tuple[Message, Pipe]:
         """Return the next message and the pipe it came from; raise Again if none waits."""
