@@ -8,6 +8,7 @@ burst, so the blocking API does not pay a thread switch per message.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 import weakref
@@ -40,6 +41,7 @@ class Context:
         self._thread: threading.Thread | None = None
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._sockets_closed = threading.Condition(self._lock)
+        self._lingering: list[concurrent.futures.Future[None]] = []
         self.inproc = InprocRegistry()
         self.closed = False
         self.sockopts: dict[int, Any] = {}
@@ -114,6 +116,13 @@ class Context:
                 self._loop = loop
             return self._loop
 
+    def linger(self, closing: Coroutine[Any, Any, None]) -> None:
+        """Run a socket's lingering close on the I/O thread; term() waits for it."""
+        future = asyncio.run_coroutine_threadsafe(closing, self.loop)
+        with self._lock:
+            self._lingering = [f for f in self._lingering if not f.done()]
+            self._lingering.append(future)
+
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         """Run ``coroutine`` on the I/O thread and wait for its result."""
         loop = self.loop
@@ -137,6 +146,10 @@ class Context:
         with self._lock:
             while any(not sock.closed for sock in self._sockets):
                 self._sockets_closed.wait()
+            lingering = self._lingering
+        # Sockets are closed; their queued messages get their LINGER before the thread stops.
+        concurrent.futures.wait(lingering)
+        with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = None
         if loop is not None:

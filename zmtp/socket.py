@@ -482,8 +482,21 @@ class Socket:
         self.disable_monitor()
         self._closed = True
         try:
-            self.context.run(self._engine.close(linger_ms))
+            # As zmq_close: addresses are free when close() returns, while queued messages
+            # get up to LINGER ms in the background; Context.term() waits for them.
+            self.context.run(self._engine.stop_listening())
+            self.context.linger(self._engine.close(linger_ms))
         finally:
+            self.context._socket_closed(self)
+
+    def __del__(self) -> None:
+        # A socket dropped without close() is closed as pyzmq does, without blocking: the
+        # collector may run in any thread, the I/O thread included.
+        if self.__dict__.get("_closed", True):
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self.context.linger(self._engine.close(self._int(_O.LINGER)))
             self.context._socket_closed(self)
 
     def __enter__(self) -> Socket:

@@ -48,6 +48,7 @@ class _Binding:
     transport: StreamTransport
     listening: Listening
     protocols: set[StreamProtocol] = field(default_factory=set)
+    listening_closed: bool = False
 
 
 class InprocRegistry:
@@ -186,12 +187,25 @@ class SocketEngine:
 
     def _close_binding(self, binding: _Binding) -> None:
         """Stop listening and close what the listener accepted (gracefully)."""
+        self._close_listener(binding)
+        for protocol in list(binding.protocols):
+            protocol.close()
+
+    def _close_listener(self, binding: _Binding) -> None:
+        if binding.listening_closed:
+            return
+        binding.listening_closed = True
         fd = _listener_fd(binding.listening)
         binding.listening.server.close()
         binding.transport.unlisten(binding.listening)
         self.emit(Event.CLOSED, fd, binding.endpoint)
-        for protocol in list(binding.protocols):
-            protocol.close()
+
+    async def stop_listening(self) -> None:
+        """Free every bound address and inproc name now; connections linger on in close()."""
+        for binding in self._bindings.values():
+            self._close_listener(binding)
+        for endpoint in list(self._inproc_bound):
+            self._unbind_inproc(endpoint)
 
     # -- connect / disconnect -----------------------------------------------------------------
 
