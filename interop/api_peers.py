@@ -52,10 +52,7 @@ def side(sock: Sock) -> str:
 
 def last_endpoint(sock: Sock) -> str:
     """The resolved endpoint of the socket's last bind, as a str."""
-    if is_zmtp(sock):
-        endpoint = sock.last_endpoint
-        assert isinstance(endpoint, str), f"zmtp last_endpoint is {type(endpoint).__name__}"
-        return endpoint
+    # Both read it as pyzmq does: bytes, from the LAST_ENDPOINT option.
     return sock.getsockopt_string(zmq.LAST_ENDPOINT)
 
 

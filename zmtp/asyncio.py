@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import zmtp
 from zmtp.constants import Flag, PollEvent
@@ -156,9 +156,21 @@ class Socket(zmtp.Socket):
 class Context(zmtp.Context):
     """A context whose sockets are :class:`zmtp.asyncio.Socket`."""
 
-    def socket(self, socket_type: int, **kwargs: Any) -> Socket:
-        """Create an asyncio socket."""
-        return self._make_socket(Socket, socket_type, **kwargs)
+    # Its own shared instance: Context.instance() of the blocking API is another object.
+    _instance: ClassVar[zmtp.Context | None] = None
+
+    @property
+    def _socket_class(self) -> type[zmtp.Socket]:
+        return Socket
+
+    def socket(
+        self,
+        socket_type: int,
+        socket_class: Callable[..., zmtp.Socket] | None = None,
+        **kwargs: Any,
+    ) -> Socket:
+        """Create an asyncio socket (or one of ``socket_class``)."""
+        return cast(Socket, super().socket(socket_type, socket_class, **kwargs))
 
 
 class Poller(_BlockingPoller):

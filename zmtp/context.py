@@ -12,7 +12,7 @@ import concurrent.futures
 import contextlib
 import threading
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from zmtp.constants import ContextOption, Errno, SocketOption
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from zmtp.socket import Socket
 
 _T = TypeVar("_T")
-_S = TypeVar("_S", bound="Socket")
+_OWN_ATTRIBUTES = frozenset({"closed", "sockopts", "inproc"})
 
 
 class Context:
@@ -36,7 +36,9 @@ class Context:
 
     def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
         self._io_threads = io_threads
-        self._lock = threading.Lock()
+        # Reentrant: a socket collected (and so closed) while this thread holds the lock
+        # must not deadlock on it.
+        self._lock = threading.RLock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
@@ -66,26 +68,34 @@ class Context:
 
     # -- sockets ------------------------------------------------------------------------------
 
-    def socket(self, socket_type: int, **kwargs: Any) -> Socket:
-        """Create a socket of ``socket_type`` with this context's default options."""
+    @property
+    def _socket_class(self) -> type[Socket]:
         from zmtp.socket import Socket  # noqa: PLC0415  (socket imports context)
 
-        return self._make_socket(Socket, socket_type, **kwargs)
+        return Socket
 
-    def _make_socket(self, cls: type[_S], socket_type: int, **kwargs: Any) -> _S:
-        """Create a socket of class ``cls`` (the blocking or the asyncio one)."""
+    def socket(
+        self, socket_type: int, socket_class: Callable[..., Socket] | None = None, **kwargs: Any
+    ) -> Socket:
+        """Create a socket with this context's default options; ``socket_class`` as pyzmq."""
         if self.closed:
             raise ContextTerminated()
-        sock = cls(self, socket_type)
-        for option, value in self.sockopts.items():
-            # pyzmq applies context defaults only where they fit the socket type.
-            with contextlib.suppress(ZMQError):
-                sock.setsockopt(option, value)
+        factory = self._socket_class if socket_class is None else socket_class
+        sock = factory(self, socket_type)
         for name, value in kwargs.items():
             setattr(sock, name, value)
+        return sock
+
+    def _socket_created(self, sock: Socket) -> None:
+        """Register a new socket and give it the context's default options (pyzmq)."""
+        if self.closed:
+            raise ContextTerminated()
         with self._lock:
             self._sockets.add(sock)
-        return sock
+        for option, value in self.sockopts.items():
+            # pyzmq applies context defaults only where they fit the socket type.
+            with contextlib.suppress(ZMQError, TypeError):
+                sock.setsockopt(option, value)
 
     def _socket_closed(self, sock: Socket) -> None:
         with self._lock:
@@ -144,7 +154,8 @@ class Context:
         for sock in sockets:
             sock._terminate()
         with self._lock:
-            while any(not sock.closed for sock in self._sockets):
+            # A socket leaves the set only once its close() has registered its linger.
+            while len(self._sockets):
                 self._sockets_closed.wait()
             lingering = self._lingering
         # Sockets are closed; their queued messages get their LINGER before the thread stops.
@@ -176,6 +187,38 @@ class Context:
             raise ZMQError(Errno.EINVAL, f"{option!r} is not a context option")
         self._options[option] = value
 
+    def setsockopt(self, option: int, value: Any) -> None:
+        """Set a default socket option for sockets created from now on (pyzmq)."""
+        self.sockopts[option] = value
+
+    def getsockopt(self, option: int) -> Any:
+        """Return a default socket option set with setsockopt (pyzmq)."""
+        try:
+            return self.sockopts[option]
+        except KeyError:
+            raise ZMQError(Errno.EINVAL, f"no default set for option {option!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pyzmq: ctx.linger = 0 sets a socket default, ctx.io_threads a context option.
+        if not name.startswith("_") and name not in _OWN_ATTRIBUTES:
+            upper = name.upper()
+            if upper in ContextOption.__members__:
+                self.set(ContextOption[upper], value)
+                return
+            if upper in SocketOption.__members__:
+                self.sockopts[SocketOption[upper]] = value
+                return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        upper = name.upper()
+        if not name.startswith("_"):
+            if upper in ContextOption.__members__:
+                return self.get(ContextOption[upper])
+            if upper in SocketOption.__members__:
+                return self.getsockopt(SocketOption[upper])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def get(self, option: int) -> int:
         """Return a context option."""
         try:
@@ -192,7 +235,7 @@ class Context:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.term()
+        self.destroy()  # as pyzmq: sockets left open are closed, not waited for
 
     def __del__(self) -> None:
         loop = self._loop

@@ -172,6 +172,8 @@ _LIBZMQ_MESSAGES = {
     Errno.ENOCOMPATPROTO: "The protocol is not compatible with the socket type",
     Errno.ETERM: "Context was terminated",
     Errno.EMTHREAD: "No thread available",
+    # zmq_strerror's own wording, which differs from the platform's "No route to host".
+    Errno.EHOSTUNREACH: "Host unreachable",
 }
 
 

@@ -33,8 +33,9 @@ class Poller:
     def register(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
         """Watch ``socket`` for ``flags``; flags 0 unregisters, as in pyzmq."""
         if not flags:
-            self.unregister(socket)
-            return
+            if socket in self._map:
+                self.unregister(socket)
+            return  # pyzmq ignores an unknown socket registered with no events
         if socket in self._map:
             self.sockets[self._map[socket]] = (socket, flags)
         else:
@@ -102,6 +103,10 @@ def _select_fds(descriptors: list[tuple[Any, int]], timeout: float | None) -> li
     writers = [s for s, f in descriptors if f & POLLOUT]
     errors = [s for s, f in descriptors if f & POLLERR]
     rlist, wlist, xlist = _select.select(readers, writers, errors, timeout)
+    # pyzmq reports a plain descriptor by its number, whatever object was registered.
+    rlist, wlist, xlist = (
+        [s if isinstance(s, int) else s.fileno() for s in ready] for ready in (rlist, wlist, xlist)
+    )
     events: dict[Any, int] = {}
     for s in rlist:
         events[s] = events.get(s, 0) | POLLIN
@@ -123,9 +128,10 @@ def select(
     poller = Poller()
     for sock, flags in wanted.items():
         poller.register(sock, flags)
-    ready = dict(poller.poll(None if timeout is None else timeout * 1000))
+    ready = poller.poll(None if timeout is None else timeout * 1000)
+    # As pyzmq: results come in poll order, and plain descriptors as their numbers.
     return (
-        [s for s in rlist if ready.get(s, 0) & POLLIN],
-        [s for s in wlist if ready.get(s, 0) & POLLOUT],
-        [s for s in xlist if ready.get(s, 0) & POLLERR],
+        [s for s, events in ready if events & POLLIN],
+        [s for s, events in ready if events & POLLOUT],
+        [s for s, events in ready if events & POLLERR],
     )

@@ -14,6 +14,7 @@ import json
 import pickle
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,15 @@ _READ_ONLY = {
 }
 
 
+def _class_defines(cls: type, name: str) -> bool:
+    return any(name in klass.__dict__ for klass in cls.__mro__)
+
+
+def _endpoint(addr: str | bytes) -> str:
+    """Accept an endpoint as str or bytes, as pyzmq does."""
+    return addr.decode() if isinstance(addr, bytes) else addr
+
+
 def _frame(data: Any) -> bytes:
     """Return ``data`` as one frame, refusing str as pyzmq does."""
     if isinstance(data, bytes):
@@ -67,11 +77,15 @@ def _frame(data: Any) -> bytes:
 class Socket:
     """A ZeroMQ socket with pyzmq's blocking API."""
 
+    context: Context
+    socket_type: SocketType
+
     def __init__(self, context: Context, socket_type: int) -> None:
         core = create_socket_core(socket_type)
         self._core = core
-        self.context = context
-        self.socket_type = core.socket_type
+        # Public attributes are set past __setattr__, which reads public names as options.
+        object.__setattr__(self, "context", context)
+        object.__setattr__(self, "socket_type", core.socket_type)
         self._lock = threading.RLock()
         self._ready = threading.Condition(self._lock)
         self._waiters = 0
@@ -82,7 +96,17 @@ class Socket:
         self._terminated = False
         self._closed = False
         self._in_use = threading.Lock()
-        self._engine = SocketEngine(context.loop, core, self._lock, self._notify, context.inproc)
+        # The engine holds only a weak reference to this socket, so that a socket dropped
+        # without close() can be collected (and then closed) as in pyzmq.
+        notify = weakref.WeakMethod(self._notify)
+
+        def wake() -> None:
+            method = notify()
+            if method is not None:
+                method()
+
+        self._engine = SocketEngine(context.loop, core, self._lock, wake, context.inproc)
+        context._socket_created(self)
 
     # -- waking and waiting -------------------------------------------------------------------
 
@@ -128,6 +152,8 @@ class Socket:
     def _check_open(self) -> None:
         if self._closed:
             raise ZMQError(Errno.ENOTSOCK, "the socket is closed")
+        if self._terminated:
+            raise ContextTerminated()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -281,33 +307,34 @@ class Socket:
 
     # -- endpoints ----------------------------------------------------------------------------
 
-    def bind(self, addr: str) -> None:
+    def bind(self, addr: str | bytes) -> None:
         """Bind to an endpoint (``tcp://127.0.0.1:*``, ``ipc://path``, ``inproc://name``)."""
         self._check_open()
-        self.context.run(self._engine.bind(addr))
+        self.context.run(self._engine.bind(_endpoint(addr)))
 
-    def connect(self, addr: str) -> None:
+    def connect(self, addr: str | bytes) -> None:
         """Connect to an endpoint; the connection is made (and remade) in the background."""
         self._check_open()
-        self.context.run(self._engine.connect(addr))
+        self.context.run(self._engine.connect(_endpoint(addr)))
 
-    def unbind(self, addr: str) -> None:
+    def unbind(self, addr: str | bytes) -> None:
         """Stop listening on an endpoint bound earlier (its resolved LAST_ENDPOINT form)."""
         self._check_open()
-        self.context.run(self._engine.unbind(addr))
+        self.context.run(self._engine.unbind(_endpoint(addr)))
 
-    def disconnect(self, addr: str) -> None:
+    def disconnect(self, addr: str | bytes) -> None:
         """Drop a connection made with ``connect``."""
         self._check_open()
-        self.context.run(self._engine.disconnect(addr))
+        self.context.run(self._engine.disconnect(_endpoint(addr)))
 
     def bind_to_random_port(
-        self, addr: str, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
+        self, addr: str | bytes, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
     ) -> int:
         """Bind ``addr`` on a port from the range (any free one when it is the default)."""
+        addr = _endpoint(addr)
         if min_port == 49152 and max_port == 65536:
             self.bind(f"{addr}:*")
-            return int(self.last_endpoint.rsplit(":", 1)[1])
+            return int(self.last_endpoint.rsplit(b":", 1)[1])
         for port in range(min_port, min(max_port, min_port + max_tries)):
             try:
                 self.bind(f"{addr}:{port}")
@@ -319,9 +346,9 @@ class Socket:
         raise ZMQBindError(Errno.EADDRINUSE, "Could not bind socket to random port.")
 
     @property
-    def last_endpoint(self) -> str:
-        """The endpoint of the last bind, with the real port or path."""
-        return self._engine.last_endpoint
+    def last_endpoint(self) -> bytes:
+        """The endpoint of the last bind, with the real port or path (bytes, as pyzmq)."""
+        return self._engine.last_endpoint.encode()
 
     # -- options ------------------------------------------------------------------------------
 
@@ -332,10 +359,6 @@ class Socket:
     def setsockopt(self, option: int, value: Any) -> None:
         """Set a socket option, checked as libzmq checks it (EINVAL, TypeError)."""
         self._check_open()
-        if option == _O.HWM:
-            for hwm in HWM_OPTIONS:
-                self.setsockopt(hwm, value)
-            return
         try:
             stored = validate(option, value, self.socket_type)
         except OptionTypeError as exc:
@@ -355,9 +378,7 @@ class Socket:
         if option == _O.EVENTS:
             return self._events()
         if option == _O.LAST_ENDPOINT:
-            return self.last_endpoint.encode()
-        if option == _O.HWM:
-            return self.getsockopt(_O.SNDHWM)
+            return self.last_endpoint
         if option == _O.FD:
             raise ZMQError(
                 Errno.ENOTSUP,
@@ -395,21 +416,29 @@ class Socket:
         """SUB: drop one subscription to ``topic``."""
         self.setsockopt(_O.UNSUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
 
+    # pyzmq's attribute protocol: an option's lower-case name reads and writes the option;
+    # ``hwm`` stands for SNDHWM and RCVHWM together (setsockopt(HWM) itself is EINVAL, as in
+    # libzmq 4); any other unknown public name is an AttributeError, so typos do not pass.
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        option = getattr(_O, name.upper(), None)
-        if option is None:
+        if name == "hwm":
+            return self.getsockopt(_O.SNDHWM)
+        upper = name.upper()
+        if upper not in _O.__members__:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return self.getsockopt(option)
+        return self.getsockopt(_O.__members__[upper])
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if not name.startswith("_") and name not in type(self).__dict__:
-            option = getattr(_O, name.upper(), None)
-            if option is not None and name not in ("context", "socket_type"):
+        if name.startswith("_") or name in self.__dict__ or _class_defines(type(self), name):
+            object.__setattr__(self, name, value)
+        elif name == "hwm":
+            for option in HWM_OPTIONS:
                 self.setsockopt(option, value)
-                return
-        object.__setattr__(self, name, value)
+        elif name.upper() in _O.__members__:
+            self.setsockopt(_O.__members__[name.upper()], value)
+        else:
+            raise AttributeError(f"{type(self).__name__} has no such option: {name.upper()}")
 
     @property
     def type(self) -> SocketType:
