@@ -88,14 +88,17 @@ class Socket:
         object.__setattr__(self, "socket_type", core.socket_type)
         self._lock = threading.RLock()
         self._ready = threading.Condition(self._lock)
-        self._waiters = 0
         self._watchers: set[Callable[[], None]] = set()
         self._sending: list[bytes] = []
+        # Frames of a message already taken from the socket but not yet handed out by recv();
+        # RCVMORE is whether any are left. Mutated in place: assigning attributes goes
+        # through this class's __setattr__, which is too slow for the per-message path.
         self._receiving: list[bytes] = []
-        self._rcvmore = False
         self._terminated = False
         self._closed = False
-        self._in_use = threading.Lock()
+        # The thread blocked in this socket, if any: a second thread that would block too is
+        # using the socket concurrently, which libzmq forbids; it gets EFAULT, not corruption.
+        self._waiter: int | None = None
         # The engine holds only a weak reference to this socket, so that a socket dropped
         # without close() can be collected (and then closed) as in pyzmq.
         notify = weakref.WeakMethod(self._notify)
@@ -113,7 +116,7 @@ class Socket:
     def _notify(self) -> None:
         """Wake threads waiting on this socket (called by the I/O thread)."""
         with self._lock:
-            if self._waiters:
+            if self._waiter is not None:
                 self._ready.notify_all()
             watchers = list(self._watchers)
         for watcher in watchers:
@@ -141,11 +144,18 @@ class Socket:
                 raise Again()
         else:
             remaining = None
-        self._waiters += 1
+        me = threading.get_ident()
+        if self._waiter is not None and self._waiter != me:
+            raise ZMQError(
+                Errno.EFAULT,
+                "the socket is already in use by another thread (sockets are not"
+                " thread-safe: use one per thread, or hand messages over inproc)",
+            )
+        self._waiter = me
         try:
             self._ready.wait(remaining)
         finally:
-            self._waiters -= 1
+            self._waiter = None
         if self._terminated:
             raise ContextTerminated()
 
@@ -185,27 +195,22 @@ class Socket:
         self._sending.clear()
 
     def _send_message(self, message: Message, flags: int) -> None:
-        if not self._in_use.acquire(blocking=False):
-            raise ZMQError(Errno.EFAULT, "the socket is in use by another thread")
-        try:
-            with self._lock:
+        with self._lock:
+            try:
+                self._core.send(message)
+                return
+            except Again:
+                if flags & _DONTWAIT:
+                    raise
+            # Only a send that must wait pays for the timeout arithmetic.
+            deadline = self._deadline(flags, _O.SNDTIMEO)
+            while True:
+                self._wait(deadline)
                 try:
                     self._core.send(message)
                     return
                 except Again:
-                    if flags & _DONTWAIT:
-                        raise
-                # Only a send that must wait pays for the timeout arithmetic.
-                deadline = self._deadline(flags, _O.SNDTIMEO)
-                while True:
-                    self._wait(deadline)
-                    try:
-                        self._core.send(message)
-                        return
-                    except Again:
-                        pass
-        finally:
-            self._in_use.release()
+                    pass
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
@@ -230,41 +235,38 @@ class Socket:
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> bytes:
         """Receive one frame; RCVMORE says whether more of the message follow."""
         self._check_open()
-        if not self._receiving:
-            self._receiving = self._recv_message(flags)
-        frame = self._receiving.pop(0)
-        self._rcvmore = bool(self._receiving)
-        return frame
+        receiving = self._receiving
+        if receiving:
+            return receiving.pop(0)
+        message = self._recv_message(flags)
+        if len(message) > 1:
+            receiving.extend(message[1:])
+        return message[0]
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[bytes]:
         """Receive the rest of a message, or a whole new one."""
         self._check_open()
-        if self._receiving:
-            message, self._receiving = self._receiving, []
-        else:
-            message = self._recv_message(flags)
-        self._rcvmore = False
-        return message
+        receiving = self._receiving
+        if receiving:
+            message = receiving[:]
+            receiving.clear()
+            return message
+        return self._recv_message(flags)
 
     def _recv_message(self, flags: int) -> Message:
-        if not self._in_use.acquire(blocking=False):
-            raise ZMQError(Errno.EFAULT, "the socket is in use by another thread")
-        try:
-            with self._lock:
+        with self._lock:
+            try:
+                return self._core.recv()
+            except Again:
+                if flags & _DONTWAIT:
+                    raise
+            deadline = self._deadline(flags, _O.RCVTIMEO)
+            while True:
+                self._wait(deadline)
                 try:
                     return self._core.recv()
                 except Again:
-                    if flags & _DONTWAIT:
-                        raise
-                deadline = self._deadline(flags, _O.RCVTIMEO)
-                while True:
-                    self._wait(deadline)
-                    try:
-                        return self._core.recv()
-                    except Again:
-                        pass
-        finally:
-            self._in_use.release()
+                    pass
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         """Receive a frame and decode it."""
@@ -374,7 +376,7 @@ class Socket:
         if option == _O.TYPE:
             return int(self.socket_type)
         if option == _O.RCVMORE:
-            return int(self._rcvmore)
+            return int(bool(self._receiving))
         if option == _O.EVENTS:
             return self._events()
         if option == _O.LAST_ENDPOINT:
@@ -448,7 +450,7 @@ class Socket:
     @property
     def rcvmore(self) -> bool:
         """Whether the last frame received has more frames after it."""
-        return self._rcvmore
+        return bool(self._receiving)
 
     # -- monitoring ---------------------------------------------------------------------------
 

@@ -744,12 +744,6 @@ def test_inproc_connect_before_bind_links_when_the_bind_comes(make: Maker) -> No
     assert pull.recv() == b"after bind"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SocketEngine._connect_inproc only records a pending connect: no pipe exists "
-    "before the bind, so the PUSH has no peer and send is EAGAIN; libzmq attaches the pipe "
-    "at connect (ctx_t::pend_connection) and delivers what was queued once the bind comes",
-)
 def test_inproc_connect_before_bind_queues_messages_sent_before_the_bind(make: Maker) -> None:
     push = make(zmtp.PUSH)
     push.connect("inproc://early")

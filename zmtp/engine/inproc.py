@@ -37,9 +37,15 @@ class InprocLink:
     """A connection between two sockets of one context."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, connecter: InprocSide, binder: InprocSide
+        self,
+        loop: asyncio.AbstractEventLoop,
+        connecter: InprocSide,
+        binder: InprocSide,
+        connecter_pipe: Pipe | None = None,
     ) -> None:
         self._loop = loop
+        # A connect made before the bind already has its pipe, attached and maybe queueing.
+        self._connecter_pipe = connecter_pipe
         self._loop_thread = threading.get_ident()
         self.sides = (connecter, binder)
         self._scheduled = False
@@ -50,12 +56,13 @@ class InprocLink:
         first, second = self.sides
         with first.lock, second.lock:
             for side, other in ((first, second), (second, first)):
-                side.pipe = side.core.new_pipe()
+                given = self._connecter_pipe if side is first else None
+                side.pipe = side.core.new_pipe() if given is None else given
                 side.pipe.routing_id = other.routing_id
                 side.pipe.on_outbound = self._schedule
                 side.pipe.on_resume_reading = self._schedule
                 side.pipe.on_terminate = lambda _pipe: self.close()
-            if not first.core.attach(first.pipe):
+            if self._connecter_pipe is None and not first.core.attach(first.pipe):
                 return False
             if not second.core.attach(second.pipe):
                 first.core.detach(first.pipe)

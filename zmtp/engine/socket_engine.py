@@ -56,7 +56,8 @@ class InprocRegistry:
 
     def __init__(self) -> None:
         self.bound: dict[str, SocketEngine] = {}
-        self.pending: dict[str, list[tuple[SocketEngine, bytes]]] = {}
+        # A connect waiting for its bind, with the pipe it already queues messages in.
+        self.pending: dict[str, list[tuple[SocketEngine, bytes, Pipe]]] = {}
 
 
 class SocketEngine:
@@ -334,8 +335,8 @@ class SocketEngine:
             raise ZMQError(Errno.EADDRINUSE, f"{endpoint} is already bound in this context")
         self.inproc.bound[endpoint] = self
         self._inproc_bound.add(endpoint)
-        for engine, routing_id in self.inproc.pending.pop(endpoint, []):
-            engine._link_inproc(endpoint, self, routing_id)
+        for engine, routing_id, pipe in self.inproc.pending.pop(endpoint, []):
+            engine._link_inproc(endpoint, self, routing_id, pipe)
         self.last_endpoint = endpoint
         return endpoint
 
@@ -348,12 +349,20 @@ class SocketEngine:
     def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
         binder = self.inproc.bound.get(endpoint)
         if binder is None:
-            # Since libzmq 4.0 connect may come first; the link is made at bind time.
-            self.inproc.pending.setdefault(endpoint, []).append((self, routing_id))
+            # Since libzmq 4.0 connect may come first. As in libzmq, the connecting side's
+            # pipe exists at once, so messages sent now are delivered once the bind comes.
+            pipe = self.core.new_pipe()
+            with self.lock:
+                attached = self.core.attach(pipe)
+            if attached:
+                self.inproc.pending.setdefault(endpoint, []).append((self, routing_id, pipe))
+                self.notify()
             return
         self._link_inproc(endpoint, binder, routing_id)
 
-    def _link_inproc(self, endpoint: str, binder: SocketEngine, routing_id: bytes) -> None:
+    def _link_inproc(
+        self, endpoint: str, binder: SocketEngine, routing_id: bytes, pipe: Pipe | None = None
+    ) -> None:
         from zmtp.socket_types import is_valid_peer  # noqa: PLC0415
 
         if not is_valid_peer(self.core.socket_type, binder.core.socket_type):
@@ -363,8 +372,11 @@ class SocketEngine:
                 self.core.socket_type.name,
                 binder.core.socket_type.name,
             )
+            if pipe is not None:
+                with self.lock:
+                    self.core.detach(pipe)
             return
-        link = InprocLink(self.loop, self._side(), binder._side(routing_id))
+        link = InprocLink(self.loop, self._side(), binder._side(routing_id), pipe)
         if link.open():
             self._inproc_links.setdefault(endpoint, []).append(link)
             binder._inproc_links.setdefault(endpoint, []).append(link)
@@ -411,7 +423,7 @@ class SocketEngine:
                 link.close()
         self._inproc_links.clear()
         for waiting in self.inproc.pending.values():
-            waiting[:] = [(engine, rid) for engine, rid in waiting if engine is not self]
+            waiting[:] = [entry for entry in waiting if entry[0] is not self]
 
 
 def _listener_fd(listening: Listening) -> int:
