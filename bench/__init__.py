@@ -1,0 +1,1 @@
+"""Benchmarks of zmtp against pyzmq, run side by side; ``python -m bench.run`` (see README)."""
