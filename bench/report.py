@@ -344,10 +344,10 @@ def write_markdown(
 def draw_chart(path: Path, rows: list[Row]) -> bool:
     """A bar chart of the ratios (log scale); False, and no file, without matplotlib."""
     try:
-        import matplotlib  # noqa: PLC0415
+        import matplotlib  # type: ignore[import-not-found]  # noqa: PLC0415
 
         matplotlib.use("Agg")  # no display needed
-        import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # noqa: PLC0415
     except ImportError:
         return False
     measured = [row for row in rows if row.ratio is not None]
