@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import zmtp
 from zmtp.constants import Flag, PollEvent
 from zmtp.errors import Again
+from zmtp.poll import POLLIN, POLLOUT
 from zmtp.poll import Poller as _BlockingPoller
 
 _T = TypeVar("_T")
@@ -180,6 +181,7 @@ class Poller(_BlockingPoller):
         """Wait for any registered socket without blocking the event loop."""
         loop = asyncio.get_running_loop()
         sockets = [s for s, _ in self.sockets if isinstance(s, zmtp.Socket)]
+        descriptors = [(s, f) for s, f in self.sockets if not isinstance(s, zmtp.Socket)]
         deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000
         while True:
             changed: asyncio.Future[None] = loop.create_future()
@@ -189,6 +191,12 @@ class Poller(_BlockingPoller):
 
             for sock in sockets:
                 sock._watchers.add(wake)
+            # Plain descriptors wake the wait through the event loop itself.
+            for fd, flags in descriptors:
+                if flags & POLLIN:
+                    loop.add_reader(fd, _resolve, changed)
+                if flags & POLLOUT:
+                    loop.add_writer(fd, _resolve, changed)
             try:
                 ready = super().poll(0)
                 if ready:
@@ -203,6 +211,11 @@ class Poller(_BlockingPoller):
             finally:
                 for sock in sockets:
                     sock._watchers.discard(wake)
+                for fd, flags in descriptors:
+                    if flags & POLLIN:
+                        loop.remove_reader(fd)
+                    if flags & POLLOUT:
+                        loop.remove_writer(fd)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

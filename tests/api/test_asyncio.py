@@ -290,12 +290,6 @@ async def test_asyncio_poller_reports_the_ready_sockets(
     assert await bounded(waiting) == [(a_pull, zmtp.POLLIN)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zmtp.asyncio.Poller.poll only awaits zmtp socket watchers: a raw descriptor that "
-    "becomes readable during the wait is not noticed until the timeout (pyzmq's asyncio "
-    "Poller watches descriptors with loop.add_reader)",
-)
 @pytest.mark.asyncio
 async def test_asyncio_poller_wakes_for_a_raw_socket(make: Maker) -> None:
     a, b = socket.socketpair()
