@@ -63,12 +63,11 @@ def ctx() -> Iterator[zmtp.Context]:
 def _blocked_in(worker: Worker, sock: zmtp.Socket) -> None:
     """Wait (bounded) until ``worker`` is waiting inside a call on ``sock``.
 
-    Seen from outside only through the socket's waiter count, which the blocking API keeps
-    for its condition; this keeps "the other thread is blocked" free of sleeps. The tests
-    using it hold either way round: a call made after term() started raises ETERM too.
+    Seen from outside only through the thread the blocking API records as blocked in the
+    socket; this keeps "the other thread is blocked" free of sleeps.
     """
     for _ in range(WAIT // 5):
-        if getattr(sock, "_waiters", 1) or not worker.thread.is_alive():
+        if sock._waiter is not None or not worker.thread.is_alive():
             return
         worker.join(0.005)
     pytest.fail("the worker never blocked")
