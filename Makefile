@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: lint
 # zmtp against pyzmq side by side, ~5 minutes; `make bench BENCH_ARGS=--quick` for ~1 minute.
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# zmtp against libzmq in a separate process, ~1 minute: prints the table, writes interop/MATRIX.md.
+matrix: $(STAMP)
+	$(PY) -m interop.report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
