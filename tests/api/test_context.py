@@ -17,38 +17,13 @@ from typing import Any
 
 import pytest
 import zmq
+from api_support import Worker
 
 import zmtp
 import zmtp.asyncio
 
 WAIT = 5000  # ms: the bound on anything that should happen
 QUIET = 300  # ms: how long "it has not happened" is watched for
-
-
-class Worker:
-    """Run ``fn`` in a daemon thread; ``result()`` joins with a bound and re-raises."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
-        self.thread.start()
-
-    def _run(self, fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            self.value = fn(*args)
-        except BaseException as exc:
-            self.error = exc
-
-    def join(self, timeout: float = WAIT / 1000) -> bool:
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
-
-    def result(self, timeout: float = WAIT / 1000) -> Any:
-        assert self.join(timeout), "the call did not return in time"
-        if self.error is not None:
-            raise self.error
-        return self.value
 
 
 @pytest.fixture
