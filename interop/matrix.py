@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from control import Payload
+from control import Payload, show_message
 from peer_client import Frame, PeerProcess
-from sides import CheckFailed, End, LibzmqEnd, Transcript, ZmtpEnd, expect_message, show_message
+from sides import CheckFailed, End, LibzmqEnd, Transcript, ZmtpEnd, expect_message
 
 import zmtp
 
@@ -264,12 +264,12 @@ class CellRun:
             readable = self.peer.request(
                 "poll", socks=[end.remote.id for end in remote], timeout=int(within * 1000)
             )["readable"]
-            for end in remote:
-                if end.remote.id in readable:
-                    end.recv_nothing(0)
-        for end in ends:
-            if isinstance(end, ZmtpEnd):
-                end.recv_nothing(within)
+            for theirs in remote:
+                if theirs.remote.id in readable:
+                    theirs.recv_nothing(0)
+        for ours in ends:
+            if isinstance(ours, ZmtpEnd):
+                ours.recv_nothing(within)
 
     def settle(self, receiver: End) -> None:
         """Wait for the first message, then for the rest to land (see :data:`SETTLE_S`)."""
@@ -373,7 +373,7 @@ def fair_queue(
         for k, sender in enumerate(senders):
             sender.send(frames(k, j))
     run.settle(receiver)
-    expected = {
+    expected: dict[tuple[Frame, ...], tuple[int, int]] = {
         tuple(seen_as(k, j)): (k, j) for k in range(len(senders)) for j in range(per_sender)
     }
     got = receiver.recv_many(len(expected))
@@ -448,7 +448,8 @@ def check_req_router(run: CellRun) -> None:
     """ROUTER sees [routing id, "", body]; replies reach the REQ named; stray replies vanish."""
     if run.cell.zmtp_type == "REQ":
         ours, theirs = run.topology(zmtp_options=[("ROUTING_ID", b"zreq")])
-        req, routers = ours, theirs
+        req: End = ours
+        routers = theirs
         owners = []
         for i in range(2 * len(routers)):
             body = [b"q%d" % i, *MULTIPART]
@@ -470,7 +471,8 @@ def check_req_router(run: CellRun) -> None:
         ours, theirs = run.topology(
             libzmq_options=lambda i: [("ROUTING_ID", ids[i])] * bool(ids[i])
         )
-        router, reqs = ours, theirs
+        router: End = ours
+        reqs: list[LibzmqEnd] = theirs
         for i, req in enumerate(reqs):
             req.send([b"q%d" % i, *MULTIPART])
         seen: dict[bytes, bytes] = {}
@@ -480,13 +482,13 @@ def check_req_router(run: CellRun) -> None:
             expect_message(got, [rid, b"", name, *MULTIPART], f"{router.label}, a REQ envelope")
             seen[name] = rid
         for i in range(len(reqs)):
-            rid = seen.get(b"q%d" % i)
-            if rid is None:
+            found = seen.get(b"q%d" % i)
+            if found is None:
                 raise CheckFailed(f"{router.label} never got {reqs[i].label}'s request")
-            if ids[i] and rid != ids[i]:
-                raise CheckFailed(f"{reqs[i].label} has ROUTING_ID {ids[i]!r}, routed as {rid!r}")
-            if not ids[i] and (len(rid) != 5 or rid[0] != 0):
-                raise CheckFailed(f"generated routing id {rid!r} is not 0x00 + 4 bytes")
+            if ids[i] and found != ids[i]:
+                raise CheckFailed(f"{reqs[i].label} has ROUTING_ID {ids[i]!r}, routed as {found!r}")
+            if not ids[i] and (len(found) != 5 or found[0] != 0):
+                raise CheckFailed(f"generated routing id {found!r} is not 0x00 + 4 bytes")
         router.send([b"nobody", b"", b"lost"])  # unroutable: dropped silently, no error
         for i in reversed(range(len(reqs))):  # replies in another order than the requests
             router.send([seen[b"q%d" % i], b"", b"a%d" % i])
@@ -529,7 +531,7 @@ def check_dealer_rep(run: CellRun) -> None:
         rep = reps[0]
 
         def echo(frames: list[Frame]) -> None:
-            rep.send([b"re:" + as_bytes(frames[0]), *frames[1:]])
+            rep.send([b"re:" + as_bytes(frames[0]), *map(as_bytes, frames[1:])])
 
         # Fair-queueing, with an envelope of several hops kept intact for each reply.
         for j in range(2):
@@ -564,7 +566,8 @@ def check_dealer_router(run: CellRun) -> None:
     """Routing ids both ways (set and generated), round-robin out of and fair-queue into DEALER."""
     if run.cell.zmtp_type == "DEALER":
         ours, theirs = run.topology(zmtp_options=[("ROUTING_ID", b"zd")])
-        dealer, routers = ours, theirs
+        dealer: End = ours
+        routers = theirs
         round_robin(
             run,
             dealer,
@@ -588,7 +591,8 @@ def check_dealer_router(run: CellRun) -> None:
         ours, theirs = run.topology(
             libzmq_options=lambda i: [("ROUTING_ID", ids[i])] * bool(ids[i])
         )
-        router, dealers = ours, theirs
+        router = ours
+        dealers: list[LibzmqEnd] = theirs
         dealers[2].send([b"hello"])
         generated = as_bytes(router.recv()[0])
         if len(generated) != 5 or generated[0] != 0:
@@ -872,9 +876,9 @@ def check_pubsub(run: CellRun) -> None:
         pub.send([b"B", b"%d" % p, big(p)])
     for sub in subs:
         if sub.wants([b"B"]):
-            got = sorted(received(sub, len(pubs)), key=lambda m: as_bytes(m[1]))
+            bigs = sorted(received(sub, len(pubs)), key=lambda m: as_bytes(m[1]))
             for p in range(len(pubs)):
-                expect_message(got[p], [b"B", b"%d" % p, big(p)], f"{sub.end.label}, 16 MiB")
+                expect_message(bigs[p], [b"B", b"%d" % p, big(p)], f"{sub.end.label}, 16 MiB")
 
     if xpub and len(subs) > 1:
         # A subscriber that leaves takes its subscriptions along, on the side that accepted

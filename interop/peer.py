@@ -80,7 +80,7 @@ class Peer:
         for sock_id, monitor in self.monitors.items():
             while monitor.poll(0, zmq.POLLIN):
                 event = recv_monitor_message(monitor, zmq.NOBLOCK)
-                name = zmq.Event(event["event"]).name
+                name = zmq.Event(event["event"]).name or str(event["event"])
                 endpoint = event["endpoint"].decode(errors="replace")
                 self.events[sock_id].append((name, event["value"], endpoint, time.monotonic()))
 
@@ -95,7 +95,7 @@ class Peer:
             answer: dict[str, Any] = method(command)
         except zmq.ZMQError as exc:
             try:
-                name = zmq.Errno(exc.errno).name
+                name = zmq.Errno(exc.errno or 0).name or str(exc.errno)
             except ValueError:
                 name = str(exc.errno)
             return {"ok": False, "error": name, "errno": exc.errno, "message": str(exc)}
@@ -120,13 +120,11 @@ class Peer:
         self.next_id += 1
         self.sockets[sock_id] = sock
         for name, value in command.get("options", []):
-            sock.setsockopt(getattr(zmq, name), decode_value(value))
+            sock.setsockopt(getattr(zmq, name), _option(value))
         return {"sock": sock_id}
 
     def op_setsockopt(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.sock(command).setsockopt(
-            getattr(zmq, command["option"]), decode_value(command["value"])
-        )
+        self.sock(command).setsockopt(getattr(zmq, command["option"]), _option(command["value"]))
         return {}
 
     def op_getsockopt(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +195,7 @@ class Peer:
         deadline = time.monotonic() + int(command.get("timeout", 5000)) / 1000
         idle = int(command.get("idle", 200))
         inline_max = int(command.get("inline_max", INLINE_MAX))
-        messages = []
+        messages: list[list[Any]] = []
         while len(messages) < int(command["count"]):
             remaining = int((deadline - time.monotonic()) * 1000)
             if remaining <= 0:
@@ -260,6 +258,12 @@ class Peer:
             self.close(sock_id)
         self.events.clear()
         return {}
+
+
+def _option(value: Any) -> int | bytes:
+    """An option value for pyzmq: text options travel as str and are set as UTF-8 bytes."""
+    decoded = decode_value(value)
+    return decoded.encode() if isinstance(decoded, str) else decoded
 
 
 def _read_lines(lines: queue.Queue[bytes | None]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from control import Payload, fingerprint, show_message
+from control import Digest, Payload, fingerprint, show_message
 from peer_client import Frame, MonitorEvent, PeerError, RemoteSocket
 
 import zmtp
@@ -48,13 +48,13 @@ class Transcript:
         return "\n".join(head + lines)
 
 
-def same_message(got: Sequence[Frame | bytes], expected: Sequence[bytes | Payload]) -> bool:
+def same_message(got: Sequence[Frame], expected: Sequence[bytes | Payload | Digest]) -> bool:
     """Whether a received message equals the expected one (large frames by digest)."""
     return [fingerprint(f) for f in got] == [fingerprint(f) for f in expected]
 
 
 def expect_message(
-    got: Sequence[Frame | bytes], expected: Sequence[bytes | Payload], what: str
+    got: Sequence[Frame], expected: Sequence[bytes | Payload | Digest], what: str
 ) -> None:
     """Fail with both messages shown unless ``got`` equals ``expected``."""
     if not same_message(got, expected):
@@ -225,7 +225,8 @@ class ZmtpEnd(End):
         if self._monitor.poll(int(timeout * 1000), zmtp.POLLIN):
             while self._monitor.poll(0, zmtp.POLLIN):
                 event = recv_monitor_message(self._monitor, zmtp.DONTWAIT)
-                self._events.append((zmtp.Event(event["event"]).name, time.monotonic()))
+                name = zmtp.Event(event["event"]).name or str(event["event"])
+                self._events.append((name, time.monotonic()))
 
     def handshakes(self, count: int, timeout: float = WAIT_S) -> None:
         deadline = time.monotonic() + timeout
