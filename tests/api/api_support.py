@@ -1,8 +1,14 @@
-"""Helpers shared by the API tests: a bounded worker thread."""
+"""Helpers shared by the API tests: bounded sockets, fresh endpoints, a bounded worker."""
 
+import itertools
 import threading
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+import zmtp
+
+_S = TypeVar("_S", bound=zmtp.Socket)
 
 WAIT = 5000  # ms: the bound on anything that should happen
 
@@ -32,3 +38,34 @@ class Worker:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+def socket_maker(context: zmtp.Context, cls: type[_S]) -> Callable[..., _S]:
+    """Return ``make(kind, **options)``: sockets with LINGER 0 and every wait bounded."""
+
+    def make(kind: int, **options: Any) -> _S:
+        sock = context.socket(kind)
+        assert isinstance(sock, cls)
+        sock.linger = 0
+        sock.rcvtimeo = WAIT
+        sock.sndtimeo = WAIT
+        for name, value in options.items():
+            setattr(sock, name, value)
+        return sock
+
+    return make
+
+
+def endpoint_maker(transport: str, tmp_path: Path, prefix: str) -> Callable[[], str]:
+    """Return a function giving a fresh bind address of ``transport`` on each call."""
+    counter = itertools.count()
+
+    def endpoint() -> str:
+        n = next(counter)
+        if transport == "tcp":
+            return "tcp://127.0.0.1:*"
+        if transport == "ipc":
+            return f"ipc://{tmp_path}/{prefix}{n}"
+        return f"inproc://{prefix}{n}"
+
+    return endpoint

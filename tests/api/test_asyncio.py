@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
+from api_support import endpoint_maker, socket_maker
 
 import zmtp
 import zmtp.asyncio
@@ -52,31 +52,12 @@ Maker = Callable[..., zmtp.asyncio.Socket]
 
 @pytest.fixture
 def make(actx: zmtp.asyncio.Context) -> Maker:
-    def make(kind: int, **options: Any) -> zmtp.asyncio.Socket:
-        sock = actx.socket(kind)
-        sock.linger = 0
-        sock.rcvtimeo = WAIT
-        sock.sndtimeo = WAIT
-        for name, value in options.items():
-            setattr(sock, name, value)
-        return sock
-
-    return make
+    return socket_maker(actx, zmtp.asyncio.Socket)
 
 
 @pytest.fixture(params=TRANSPORTS)
 def endpoint(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
-    counter = itertools.count()
-
-    def endpoint() -> str:
-        n = next(counter)
-        if request.param == "tcp":
-            return "tcp://127.0.0.1:*"
-        if request.param == "ipc":
-            return f"ipc://{tmp_path}/a{n}"
-        return f"inproc://a{n}"
-
-    return endpoint
+    return endpoint_maker(request.param, tmp_path, "a")
 
 
 def linked(

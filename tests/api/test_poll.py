@@ -7,7 +7,6 @@ pyzmq. Every wait is bounded; "nothing is ready" is checked with a short timeout
 from __future__ import annotations
 
 import gc
-import itertools
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 import zmq
+from api_support import endpoint_maker, socket_maker
 
 import zmtp
 
@@ -40,31 +40,12 @@ Maker = Callable[..., zmtp.Socket]
 
 @pytest.fixture
 def make(ctx: zmtp.Context) -> Maker:
-    def make(kind: int, **options: Any) -> zmtp.Socket:
-        sock = ctx.socket(kind)
-        sock.linger = 0
-        sock.rcvtimeo = WAIT
-        sock.sndtimeo = WAIT
-        for name, value in options.items():
-            setattr(sock, name, value)
-        return sock
-
-    return make
+    return socket_maker(ctx, zmtp.Socket)
 
 
 @pytest.fixture(params=TRANSPORTS)
 def endpoint(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
-    counter = itertools.count()
-
-    def endpoint() -> str:
-        n = next(counter)
-        if request.param == "tcp":
-            return "tcp://127.0.0.1:*"
-        if request.param == "ipc":
-            return f"ipc://{tmp_path}/p{n}"
-        return f"inproc://p{n}"
-
-    return endpoint
+    return endpoint_maker(request.param, tmp_path, "p")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 import zmq
-from api_support import Worker
+from api_support import Worker, endpoint_maker, socket_maker
 
 import zmtp
 
@@ -53,17 +52,7 @@ Maker = Callable[..., zmtp.Socket]
 @pytest.fixture
 def make(ctx: zmtp.Context) -> Maker:
     """Create sockets whose waits are bounded; the ctx fixture closes them."""
-
-    def make(kind: int, **options: Any) -> zmtp.Socket:
-        sock = ctx.socket(kind)
-        sock.linger = 0
-        sock.rcvtimeo = WAIT
-        sock.sndtimeo = WAIT
-        for name, value in options.items():
-            setattr(sock, name, value)
-        return sock
-
-    return make
+    return socket_maker(ctx, zmtp.Socket)
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -74,17 +63,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def endpoint(transport: str, tmp_path: Path) -> Callable[[], str]:
     """Return fresh bind addresses for the transport under test."""
-    counter = itertools.count()
-
-    def endpoint() -> str:
-        n = next(counter)
-        if transport == "tcp":
-            return "tcp://127.0.0.1:*"
-        if transport == "ipc":
-            return f"ipc://{tmp_path}/s{n}"
-        return f"inproc://s{n}"
-
-    return endpoint
+    return endpoint_maker(transport, tmp_path, "s")
 
 
 def bind(sock: zmtp.Socket, addr: str) -> str:

@@ -197,10 +197,6 @@ class Router(SocketCore):
             return True
         return any(pipe.writable() for pipe in self._by_id.values())
 
-    def pipe_for(self, routing_id: bytes) -> Pipe | None:
-        """Return the peer currently known by ``routing_id``."""
-        return self._by_id.get(routing_id)
-
 
 class Rep(SocketCore):
     """Receive a request with its envelope, reply through the same envelope."""
