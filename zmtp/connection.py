@@ -312,6 +312,11 @@ class Connection:
         return out
 
     @property
+    def body_missing(self) -> int:
+        """Bytes of a partly received frame body still to come: a hint for the next read."""
+        return self._decoder.body_missing
+
+    @property
     def handshake_complete(self) -> bool:
         """Whether the connection has reached the TRAFFIC phase (and may have left it)."""
         return self.peer_metadata is not None

@@ -110,40 +110,52 @@ class FrameDecoder:
         self.commands = 0
 
     @property
+    def body_missing(self) -> int:
+        """How many bytes of a frame body that straddles chunks are still to come (else 0).
+
+        A driver can size its next read to this, so that a large body arrives in a few big
+        reads instead of many small ones.
+        """
+        return self._body_missing
+
+    @property
     def in_message(self) -> bool:
         """Whether a multipart message has started but not finished."""
         return bool(self._message)
 
     def feed(self, data: Buffer, out: list[DecodedItem]) -> None:
         """Decode ``data`` and append every complete message and command to ``out``."""
+        if type(data) is not bytes:
+            # Kept past this call: copy anything the caller may reuse (recv_into buffers).
+            data = bytes(data)
         if self._body_missing:
-            data = self._continue_body(data, out)
-            if not data:
+            pos = self._continue_body(data, out)
+            if pos == len(data):
                 return
         elif self._pending:
             self._pending.append(data)
             data = b"".join(self._pending)
             self._pending.clear()
-        elif type(data) is not bytes:
-            data = bytes(data)
-        self._decode(data, out)
+            pos = 0
+        else:
+            pos = 0
+        self._decode(data, pos, out)
 
-    def _continue_body(self, data: Buffer, out: list[DecodedItem]) -> bytes:
-        """Add ``data`` to a straddling body; return what follows the body, as bytes."""
+    def _continue_body(self, data: bytes, out: list[DecodedItem]) -> int:
+        """Add ``data`` to a straddling body; return where in ``data`` the body ends."""
         missing = self._body_missing
         size = len(data)
         if size < missing:
-            # Kept past this call: copy anything the caller may reuse (recv_into buffers).
-            self._pending.append(data if type(data) is bytes else bytes(data))
+            self._pending.append(data)
             self._body_missing = missing - size
-            return b""
+            return size
         pieces = self._pending
         pieces.append(memoryview(data)[:missing] if size > missing else data)
         body = b"".join(pieces)
         pieces.clear()
         self._body_missing = 0
         self._deliver(self._body_flags, body, out)
-        return bytes(data[missing:])
+        return missing
 
     def _deliver(self, flags: int, body: bytes, out: list[DecodedItem]) -> None:
         if flags & COMMAND:
@@ -157,10 +169,9 @@ class FrameDecoder:
             out.append(message)
             self._message = []
 
-    def _decode(self, data: bytes, out: list[DecodedItem]) -> None:
+    def _decode(self, data: bytes, pos: int, out: list[DecodedItem]) -> None:
         # Names used per frame are bound to locals: this loop runs once per frame.
         end = len(data)
-        pos = 0
         message = self._message
         append = out.append
         unpack_size = _LONG_SIZE.unpack_from

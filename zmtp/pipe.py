@@ -29,6 +29,7 @@ class Pipe:
     """Two message queues between a socket and one peer, with that peer's identity."""
 
     __slots__ = (
+        "answering",
         "attached",
         "conflate",
         "connections",
@@ -66,6 +67,9 @@ class Pipe:
         # The socket wants this peer gone (ROUTER_HANDOVER replaced it): the driver closes it.
         self.on_terminate: Callable[[Pipe], None] | None = None
         self.attached = False
+        # Set when the socket read the last message queued from this peer: the next write to
+        # it is probably the reply the peer waits for (drivers may write it out at once).
+        self.answering = False
         # How many connections this pipe has served (connecting pipes outlive connections).
         self.connections = 0
 
@@ -98,6 +102,7 @@ class Pipe:
     def read(self) -> Message:
         """Take the oldest inbound message (the caller knows there is one)."""
         message = self.inbound.popleft()
+        self.answering = not self.inbound
         if self.reading_paused and len(self.inbound) <= self.rcvhwm // 2:
             self.reading_paused = False
             if self.on_resume_reading is not None:

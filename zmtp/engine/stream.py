@@ -1,30 +1,59 @@
-"""asyncio glue between a stream transport (tcp, ipc) and a :class:`~zmtp.session.Session`.
+"""asyncio glue between a stream socket (tcp, ipc) and a :class:`~zmtp.session.Session`.
 
-The protocol only moves bytes and time: received data goes to the session, the session's output
-goes to the transport, and the session's timer becomes a ``call_at``. Back-pressure flows both
-ways: a full inbound pipe pauses reading (so TCP pushes back on the peer), and a transport whose
-write buffer is full stops the session from draining its pipe (so SNDHWM applies to senders).
+The transports open connections with asyncio (connect, accept, socket options), but the bytes
+of an established connection do not go through asyncio's transport: its ``writelines`` joins
+every buffer into one copy, it copies what the kernel did not take into a bytearray and moves
+the rest of that bytearray down after every partial send, and it can only be written from the
+loop thread. This driver keeps its own handle on the socket instead (a ``dup`` of the
+transport's descriptor, so the idle asyncio transport still owns the original and reports the
+end of the connection through ``connection_lost`` as before) and:
 
-Every callback takes the socket's lock, because the blocking API's threads touch the same pipes.
-A send from such a thread only *schedules* a flush here: one wake-up serves a burst of sends.
+- reads with one ``recv`` per readiness event and hands the bytes to the session;
+- writes with ``sendmsg``: small buffers (frame headers, short bodies) are joined into one,
+  large bodies go to the kernel as they are, and a partial write keeps a ``memoryview`` of the
+  rest, so a payload is never copied on the way out;
+- lets the application thread write a reply itself (see :meth:`StreamProtocol.schedule_flush`),
+  which saves the two thread hand-offs that dominate a request/reply round trip.
+
+Back-pressure flows both ways: a full inbound pipe stops reading (so TCP pushes back on the
+peer), and while more than ``_HIGH_WATER`` bytes wait for the kernel no further messages leave
+the pipe (so SNDHWM applies to senders). Every callback holds the socket's lock, because the
+blocking API's threads touch the same pipes, and everything that touches ``_out`` does too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from zmtp.frames import Buffer
 from zmtp.pipe import Pipe
 from zmtp.session import Session
 
-# How many queued messages one flush moves into the transport before yielding to the loop.
+# How many queued messages one flush moves into the connection before yielding to the loop.
 _FLUSH_BUDGET = 4096
+# Bytes asked of the kernel per read. Larger reads cost more than they save: CPython allocates
+# the whole size before the call and glibc serves 128 KiB and up with mmap. A large frame body
+# in progress is read whole instead (up to _MAX_READ), so its bytes are allocated once.
+_READ_SIZE = 64 * 1024
+_MAX_READ = 8 << 20
+# A read that filled its buffer is followed by more (up to this many) before the session sees
+# them: under load, one wake-up of the application thread then serves several messages.
+_READS_PER_WAKE = 4
+# Buffers at least this large are handed to sendmsg as they are; smaller ones are joined.
+_LARGE = 16 * 1024
+# sendmsg takes at most IOV_MAX buffers per call.
+_IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+# No more messages are taken from the pipe while this many bytes wait for the kernel.
+_HIGH_WATER = 1 << 20
 
 
 class StreamProtocol(asyncio.Protocol):
-    """One ZMTP connection over an asyncio stream transport."""
+    """One ZMTP connection over a stream socket that asyncio connected or accepted."""
 
     def __init__(
         self,
@@ -39,7 +68,12 @@ class StreamProtocol(asyncio.Protocol):
         self._on_lost = on_lost
         self.session: Session | None = None
         self.transport: asyncio.Transport | None = None
-        self._write_paused = False
+        self._sock: socket.socket | None = None
+        # Bytes accepted for the peer but not yet taken by the kernel, oldest first.
+        self._out: list[Buffer] = []
+        self._out_bytes = 0
+        self._writer_armed = False
+        self._reading = False
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -54,57 +88,148 @@ class StreamProtocol(asyncio.Protocol):
     # -- asyncio callbacks --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Start the greeting as soon as the stream is up."""
+        """Take over the socket's I/O and start the greeting."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        self.fd = sock.fileno() if sock is not None else -1
+        raw = transport.get_extra_info("socket")
+        if raw is None:  # not a socket transport: nothing this driver can drive
+            transport.abort()
+            return
+        self.fd = raw.fileno()
+        # asyncio's transport must stop reading the descriptor; the dup is ours to poll.
+        transport.pause_reading()
+        sock = socket.socket(fileno=os.dup(self.fd))
+        sock.setblocking(False)
+        self._sock = sock
         with self._lock:
             session = self._make_session(self)
             self.session = session
             self._watch_pipe(session.pipe)
             session.start(self._loop.time())
+            self._start_reading()
             self._after(session)
-
-    def data_received(self, data: bytes) -> None:
-        """Feed the session and write whatever it answers."""
-        session = self.session
-        assert session is not None
-        with self._lock:
-            session.receive(data, self._loop.time())
-            self._watch_pipe(session.pipe)
-            self._after(session)
-
-    def eof_received(self) -> bool:
-        """End the connection: the peer closed its side."""
-        session = self.session
-        if session is not None:
-            with self._lock:
-                session.receive(b"", self._loop.time())
-                self._after(session)
-        return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Tell the session (if it does not know yet) and the engine."""
-        session = self.session
+        """Report the end: asyncio closed the transport (after :meth:`_finish`, or at exit)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        session = self.session
         if session is not None and not session.closed:
             with self._lock:
                 session.receive(b"", self._loop.time())
+        self._release_socket()
         if not self.lost.done():
             self.lost.set_result(None)
         self._on_lost(self)
 
-    def pause_writing(self) -> None:
-        """Leave messages in the pipe while the transport's buffer is full (SNDHWM applies)."""
-        self._write_paused = True
+    # -- reading ------------------------------------------------------------------------------
 
-    def resume_writing(self) -> None:
-        """Move more messages out of the pipe: the transport drained."""
-        self._write_paused = False
-        self.flush()
+    def _start_reading(self) -> None:
+        sock = self._sock
+        if not self._reading and sock is not None:
+            self._reading = True
+            self._loop.add_reader(sock.fileno(), self._readable)
+
+    def _stop_reading(self) -> None:
+        sock = self._sock
+        if self._reading and sock is not None:
+            self._reading = False
+            self._loop.remove_reader(sock.fileno())
+
+    def _readable(self) -> None:
+        sock = self._sock
+        session = self.session
+        if sock is None or session is None:
+            return
+        chunks: list[bytes] = []
+        for _ in range(_READS_PER_WAKE):
+            size = min(max(_READ_SIZE, session.connection.body_missing), _MAX_READ)
+            try:
+                data = sock.recv(size)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b""  # reset by the peer: the session reports the connection lost
+            chunks.append(data)
+            if len(data) < size:
+                break
+        if not chunks:
+            return
+        with self._lock:
+            now = self._loop.time()
+            for data in chunks:
+                session.receive(data, now)
+            self._watch_pipe(session.pipe)
+            self._after(session)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _queue(self, buffers: list[Buffer]) -> None:
+        """Add ``buffers`` to ``_out``, joining runs of small ones into one buffer."""
+        out = self._out
+        small: list[Buffer] = []
+        for buffer in buffers:
+            size = len(buffer)
+            self._out_bytes += size
+            if size < _LARGE:
+                small.append(buffer)
+                continue
+            if small:
+                out.append(small[0] if len(small) == 1 else b"".join(small))
+                small = []
+            out.append(buffer)
+        if small:
+            out.append(small[0] if len(small) == 1 else b"".join(small))
+
+    def _send(self) -> bool:
+        """Give ``_out`` to the kernel until it is empty (True) or the kernel is full."""
+        out = self._out
+        sock = self._sock
+        if sock is None:
+            out.clear()
+            self._out_bytes = 0
+            return True
+        while out:
+            batch = out[:_IOV_MAX]
+            try:
+                sent = sock.sendmsg(batch)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:
+                # The peer is gone; reading will see the end and close the session.
+                out.clear()
+                self._out_bytes = 0
+                return True
+            self._out_bytes -= sent
+            done = 0
+            for buffer in batch:
+                size = len(buffer)
+                if sent < size:
+                    break
+                sent -= size
+                done += 1
+            del out[:done]
+            if sent:
+                out[0] = memoryview(out[0])[sent:]
+            if done < len(batch):
+                return False
+        return True
+
+    def _arm_writer(self) -> None:
+        sock = self._sock
+        if not self._writer_armed and sock is not None and self._out:
+            self._writer_armed = True
+            self._loop.add_writer(sock.fileno(), self._writable)
+
+    def _writable(self) -> None:
+        session = self.session
+        with self._lock:
+            if self._send() and self._writer_armed and self._sock is not None:
+                self._writer_armed = False
+                self._loop.remove_writer(self._sock.fileno())
+            if session is not None:
+                self._after(session)
 
     # -- driving the session ------------------------------------------------------------------
 
@@ -117,10 +242,29 @@ class StreamProtocol(asyncio.Protocol):
         with self._lock:
             self._after(session)
 
-    def schedule_flush(self, _pipe: Pipe | None = None) -> None:
-        """Ask the loop to flush soon; safe from any thread, and only once per burst."""
+    def schedule_flush(self, pipe: Pipe | None = None) -> None:
+        """React to a pipe that went from empty to non-empty; safe from any thread.
+
+        From the loop thread, or while output is pending, one flush is scheduled per burst.
+        A reply is different: when the application thread writes to a pipe it has just read
+        the peer's last queued message from (``pipe.answering``), the peer is most likely
+        waiting for exactly this message, so the thread writes it to the socket itself instead
+        of waking the loop thread to do it. The caller holds the socket's lock.
+        """
         if self._flush_scheduled:
             return
+        if (
+            pipe is not None
+            and pipe.answering
+            and not self._out
+            and threading.get_ident() != self._loop_thread
+        ):
+            pipe.answering = False
+            session = self.session
+            if session is not None and session.handshake_complete and not session.closed:
+                self._queue(session.output(_FLUSH_BUDGET))
+                if self._send() and not pipe.outbound:
+                    return
         self._flush_scheduled = True
         if threading.get_ident() == self._loop_thread:
             self._loop.call_soon(self.flush)
@@ -128,19 +272,20 @@ class StreamProtocol(asyncio.Protocol):
             self._loop.call_soon_threadsafe(self.flush)
 
     def close(self) -> None:
-        """Close locally: write what is pending, then close the transport."""
+        """Close locally: write what is pending, then close the socket."""
         if self.session is not None:
             with self._lock:
                 self.session.close()
                 self._after(self.session)
 
     def abort(self) -> None:
-        """Close at once, dropping whatever the transport still buffers (LINGER 0)."""
-        if self.session is not None:
-            with self._lock:
+        """Close at once, dropping whatever is still queued for the kernel (LINGER 0)."""
+        with self._lock:
+            if self.session is not None:
                 self.session.close()
-        if self.transport is not None:
-            self.transport.abort()
+            self._out.clear()
+            self._out_bytes = 0
+            self._finish()
 
     def _watch_pipe(self, pipe: Pipe | None) -> None:
         if pipe is not None and pipe.on_outbound is not self.schedule_flush:
@@ -149,37 +294,57 @@ class StreamProtocol(asyncio.Protocol):
             pipe.on_terminate = lambda _pipe: self.close()
 
     def _resume_reading(self, _pipe: Pipe) -> None:
-        transport = self.transport
-        if transport is None:
-            return
         if threading.get_ident() == self._loop_thread:
-            transport.resume_reading()
+            self._resume()
         else:
-            self._loop.call_soon_threadsafe(transport.resume_reading)
+            self._loop.call_soon_threadsafe(self._resume)
+
+    def _resume(self) -> None:
+        session = self.session
+        if session is not None and session.reading:
+            self._start_reading()
 
     def _after(self, session: Session) -> None:
         """Write output, apply back-pressure, re-arm the timer, close when the session ended."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        if self._sock is None:
             return
-        if not self._write_paused:
-            buffers = session.output(_FLUSH_BUDGET)
-            if buffers:
-                transport.writelines(buffers)
+        if self._out_bytes < _HIGH_WATER:
+            self._queue(session.output(_FLUSH_BUDGET))
             pipe = session.pipe
             if pipe is not None and pipe.outbound and session.handshake_complete:
                 self.schedule_flush()
+        if self._out and not self._writer_armed and not self._send():
+            self._arm_writer()
         if session.closed:
-            transport.close()
+            self._stop_reading()
+            if not self._out:
+                self._finish()
             return
         if not session.reading:
-            transport.pause_reading()
+            self._stop_reading()
         deadline = session.get_timer()
         if deadline != self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = None if deadline is None else self._loop.call_at(deadline, self._tick)
             self._timer_at = deadline
+
+    def _finish(self) -> None:
+        """Stop polling, close our descriptor and let asyncio close (and report) the rest."""
+        self._release_socket()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _release_socket(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        self._stop_reading()
+        if self._writer_armed:
+            self._writer_armed = False
+            self._loop.remove_writer(sock.fileno())
+        self._sock = None
+        sock.close()
 
     def _tick(self) -> None:
         self._timer = None
