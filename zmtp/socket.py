@@ -96,6 +96,8 @@ class Socket:
         self._receiving: list[bytes] = []
         self._terminated = False
         self._closed = False
+        # Either of the two above: one attribute test on the per-message path.
+        self._unusable = False
         # The thread blocked in this socket, if any: a second thread that would block too is
         # using the socket concurrently, which libzmq forbids; it gets EFAULT, not corruption.
         self._waiter: int | None = None
@@ -126,6 +128,7 @@ class Socket:
         """Make blocking calls raise ETERM from now on: the context is ending."""
         with self._lock:
             self._terminated = True
+            self._unusable = True
             self._ready.notify_all()
 
     def _deadline(self, flags: int, timeout_option: SocketOption) -> float | None:
@@ -169,8 +172,9 @@ class Socket:
 
     def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> None:
         """Send one frame; with SNDMORE, more frames of the same message follow."""
-        self._check_open()
-        frame = _frame(data)
+        if self._unusable:
+            self._check_open()
+        frame = data if type(data) is bytes else _frame(data)
         if flags & _SNDMORE:
             self._sending.append(frame)
             return
@@ -234,7 +238,8 @@ class Socket:
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> bytes:
         """Receive one frame; RCVMORE says whether more of the message follow."""
-        self._check_open()
+        if self._unusable:
+            self._check_open()
         receiving = self._receiving
         if receiving:
             return receiving.pop(0)
@@ -245,7 +250,8 @@ class Socket:
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[bytes]:
         """Receive the rest of a message, or a whole new one."""
-        self._check_open()
+        if self._unusable:
+            self._check_open()
         receiving = self._receiving
         if receiving:
             message = receiving[:]
@@ -512,6 +518,7 @@ class Socket:
         linger_ms = self._int(_O.LINGER) if linger is None else linger
         self.disable_monitor()
         self._closed = True
+        self._unusable = True
         try:
             # As zmq_close: addresses are free when close() returns, while queued messages
             # get up to LINGER ms in the background; Context.term() waits for them.
@@ -526,6 +533,7 @@ class Socket:
         if self.__dict__.get("_closed", True):
             return
         self._closed = True
+        self._unusable = True
         with contextlib.suppress(Exception):
             self.context.linger(self._engine.close(self._int(_O.LINGER)))
             self.context._socket_closed(self)
