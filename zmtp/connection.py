@@ -43,6 +43,7 @@ from zmtp.errors import (
     PeerRefused,
     UnexpectedCommand,
     UsageError,
+    ZapReplyError,
     ZMTPError,
 )
 from zmtp.events import (
@@ -249,6 +250,13 @@ class Connection:
             return
         self.mechanism.receive_zap_reply(reply)
         self._advance_handshake(now)
+
+    def receive_zap_error(self, error: ZapReplyError) -> None:
+        """End the handshake: the ZAP handler's reply broke RFC 27 (libzmq: protocol error)."""
+        if self.mechanism.zap_request is None or self.mechanism.zap_reply is not None:
+            raise UsageError("no ZAP request is waiting for a reply on this connection")
+        if self.state is not State.CLOSED:
+            self._fail(error)
 
     def close(self) -> None:
         """Close locally: nothing more is sent or reported."""

@@ -25,6 +25,7 @@ ZMTP_UNEXPECTED_COMMAND = 0x10000001
 ZMTP_INVALID_SEQUENCE = 0x10000002
 ZMTP_MALFORMED_COMMAND_UNSPECIFIED = 0x10000011
 ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
+ZMTP_MALFORMED_COMMAND_HELLO = 0x10000013
 ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
 ZMTP_MALFORMED_COMMAND_READY = 0x10000016
 ZMTP_INVALID_METADATA = 0x10000018
@@ -127,6 +128,10 @@ class AuthenticationFailed(ZMTPError):
         super().__init__(f"ZAP refused the peer: {status_code.decode('ascii', 'replace')} {text}")
         self.status_code = status_code
         self.status_text = status_text
+
+
+class ZapUnavailable(ZMTPError):
+    """The handshake needs a ZAP verdict and no handler is bound (a PLAIN server's case)."""
 
 
 class ZapReplyError(ZMTPError):

@@ -18,12 +18,16 @@ from zmtp.constants import Event
 from zmtp.errors import (
     AuthenticationFailed,
     HandshakeTimeout,
+    PeerRefused,
     ProtocolError,
+    ZapReplyError,
+    ZapUnavailable,
     ZMQError,
     ZMTPError,
 )
 
 _HEADER = struct.Struct("=HI")
+_ZAP_CODES = frozenset({b"300", b"400", b"500"})
 
 
 class MonitorEvent(TypedDict):
@@ -56,11 +60,18 @@ def handshake_failure(error: ZMTPError | None) -> tuple[Event, int]:
     """Return the HANDSHAKE_FAILED_* event and value libzmq reports for ``error``."""
     if isinstance(error, ProtocolError):
         return Event.HANDSHAKE_FAILED_PROTOCOL, error.code
+    if isinstance(error, ZapReplyError):
+        return Event.HANDSHAKE_FAILED_PROTOCOL, error.code
+    if isinstance(error, PeerRefused) and error.reason in _ZAP_CODES:
+        # libzmq reports a peer's ERROR carrying a ZAP status as an authentication failure.
+        return Event.HANDSHAKE_FAILED_AUTH, int(error.reason)
     if isinstance(error, AuthenticationFailed):
         try:
             return Event.HANDSHAKE_FAILED_AUTH, int(error.status_code)
         except ValueError:
             return Event.HANDSHAKE_FAILED_AUTH, 0
+    if isinstance(error, ZapUnavailable):
+        return Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.EFAULT
     if isinstance(error, HandshakeTimeout):
         return Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.ETIMEDOUT
     return Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.ECONNRESET

@@ -483,7 +483,7 @@ _ROWS = (
 
 # Options zmtp means to honour but does not yet: stored and returned, with no effect. Each
 # reason names what is missing, so the gap is visible in getsockopt's docs and in tests.
-_SECURITY = "stored only until PLAIN/CURVE/ZAP reach the socket API: connections use NULL"
+_CURVE_MISSING = "CURVE is not implemented yet: bind/connect over tcp/ipc refuse (EPROTONOSUPPORT)"
 NOT_YET: Mapping[O, str] = MappingProxyType(
     {
         O.SNDBUF: "stored only: not applied to the OS socket yet",
@@ -501,15 +501,11 @@ NOT_YET: Mapping[O, str] = MappingProxyType(
         O.HICCUP_MSG: "stored only: not implemented yet",
         O.RECONNECT_STOP: "stored only: not implemented yet",
         O.METADATA: "stored only: application metadata is not sent in READY yet",
-        O.PLAIN_SERVER: _SECURITY,
-        O.PLAIN_USERNAME: _SECURITY,
-        O.PLAIN_PASSWORD: _SECURITY,
-        O.CURVE_SERVER: _SECURITY,
-        O.CURVE_PUBLICKEY: _SECURITY,
-        O.CURVE_SECRETKEY: _SECURITY,
-        O.CURVE_SERVERKEY: _SECURITY,
-        O.ZAP_DOMAIN: _SECURITY,
-        O.ZAP_ENFORCE_DOMAIN: _SECURITY,
+        O.CURVE_SERVER: _CURVE_MISSING,
+        O.CURVE_PUBLICKEY: _CURVE_MISSING,
+        O.CURVE_SECRETKEY: _CURVE_MISSING,
+        O.CURVE_SERVERKEY: _CURVE_MISSING,
+        O.ZAP_ENFORCE_DOMAIN: "stored only: ZAP_ENFORCE_DOMAIN's strict rules are not applied",
     }
 )
 

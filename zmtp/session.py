@@ -20,8 +20,9 @@ from collections.abc import Callable
 from zmtp.commands import Cancel, Subscribe
 from zmtp.connection import Connection, ConnectionOptions, State
 from zmtp.constants import Event
-from zmtp.errors import ProtocolError, ZMTPError
+from zmtp.errors import PeerRefused, ProtocolError, ZapReplyError, ZMTPError
 from zmtp.events import (
+    AuthenticationRequested,
     CancelReceived,
     ConnectionClosed,
     HandshakeComplete,
@@ -33,6 +34,7 @@ from zmtp.mechanisms.base import Mechanism
 from zmtp.monitor import handshake_failure
 from zmtp.pipe import Pipe
 from zmtp.sockets.base import SocketCore
+from zmtp.zap import ZapReply, ZapRequest
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Session:
         routing_id: bytes = b"",
         on_change: Callable[[], None] = lambda: None,
         on_monitor: Callable[[Event, int], None] | None = None,
+        on_zap: Callable[[Session, ZapRequest], None] | None = None,
         peer: str = "",
     ) -> None:
         self.core = core
@@ -59,6 +62,7 @@ class Session:
         self._routing_id = routing_id
         self._on_change = on_change
         self._on_monitor = on_monitor
+        self._on_zap = on_zap
         self.peer = peer
         self.error: ZMTPError | None = None
         self.closed = False
@@ -117,6 +121,17 @@ class Session:
                 self._on_change()
         return conn.buffers_to_send()
 
+    def zap_reply(self, reply: ZapReply | ZapReplyError, now: float) -> None:
+        """Hand the ZAP handler's verdict (or what was wrong with its reply) to the handshake."""
+        if isinstance(reply, ZapReplyError):
+            self.connection.receive_zap_error(reply)
+        else:
+            self.connection.receive_zap_reply(reply, now)
+            if reply.status_code == b"300" and self._on_monitor is not None:
+                # libzmq reports the temporary failure, then leaves the handshake to time out.
+                self._on_monitor(Event.HANDSHAKE_FAILED_AUTH, 300)
+        self._handle_events()
+
     def close(self) -> None:
         """Close locally (the driver closes the transport)."""
         if not self.closed:
@@ -137,6 +152,9 @@ class Session:
                     subscribe = isinstance(event, SubscribeReceived)
                     self.core.subscription(self.pipe, event.topic, subscribe)
                     changed = True
+            elif isinstance(event, AuthenticationRequested):
+                if self._on_zap is not None:
+                    self._on_zap(self, event.request)
             elif isinstance(event, HandshakeComplete):
                 if self._on_monitor is not None:
                     self._on_monitor(Event.HANDSHAKE_SUCCEEDED, 0)
@@ -186,7 +204,8 @@ class Session:
     def may_reconnect(self) -> bool:
         """Whether libzmq would reconnect after this session ended.
 
-        A protocol error stops a connecting socket for good (libzmq's behaviour); lost
+        A protocol error stops a connecting socket for good (libzmq's behaviour), and so does
+        an ERROR from the peer (RFC 23: do not retry with the same credentials); lost
         connections and timeouts are retried.
         """
-        return not isinstance(self.error, ProtocolError) and not self.refused
+        return not isinstance(self.error, ProtocolError | PeerRefused) and not self.refused

@@ -20,10 +20,16 @@ from zmtp.connection import ConnectionOptions
 from zmtp.constants import Errno, Event, SocketOption, SocketType
 from zmtp.engine.inproc import InprocLink, InprocSide
 from zmtp.engine.stream import StreamProtocol
-from zmtp.errors import ZMQError
+from zmtp.engine.zap_client import ZapCall
+from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
+from zmtp.mechanisms.base import Mechanism
+from zmtp.mechanisms.null import NullMechanism
+from zmtp.mechanisms.plain import PlainClient, PlainServer
+from zmtp.mechanisms.selection import CURVE, NULL, PLAIN
 from zmtp.pipe import Pipe
 from zmtp.session import Session
 from zmtp.sockets.base import SocketCore
+from zmtp.zap import ZAP_ENDPOINT, ZapReply, ZapRequest
 
 log = logging.getLogger(__name__)
 _O = SocketOption
@@ -108,7 +114,58 @@ class SocketEngine:
             heartbeat_ttl=self._int(_O.HEARTBEAT_TTL) / 1000,
             heartbeat_timeout=None if heartbeat_timeout < 0 else heartbeat_timeout / 1000,
             peer_address=peer_address,
+            zap_domain=self._zap_domain(),
         )
+
+    def _zap_domain(self) -> bytes | None:
+        """Return the ZAP domain if this socket's connections must consult ZAP, else None.
+
+        libzmq asks ZAP only when a handler is bound, and then for PLAIN and CURVE servers
+        always, for NULL only when ZAP_DOMAIN is set.
+        """
+        if ZAP_ENDPOINT not in self.inproc.bound:
+            return None
+        domain = self._bytes(_O.ZAP_DOMAIN)
+        if self._int(_O.MECHANISM) == NULL and not domain:
+            return None
+        return domain
+
+    def mechanism(self) -> Mechanism:
+        """Create the handshake machine of one connection, as the security options select."""
+        if self._int(_O.MECHANISM) == PLAIN:
+            if self.core.as_server:
+                return PlainServer()
+            return PlainClient(self._bytes(_O.PLAIN_USERNAME), self._bytes(_O.PLAIN_PASSWORD))
+        return NullMechanism()
+
+    def check_mechanism(self) -> None:
+        """Refuse to open connections with a mechanism zmtp does not have yet (CURVE)."""
+        if self._int(_O.MECHANISM) == CURVE:
+            raise ZMQError(
+                Errno.EPROTONOSUPPORT,
+                "CURVE is selected (CURVE_* options) but zmtp does not implement CURVE yet;"
+                " refusing to connect in clear",
+            )
+
+    def ask_zap(self, protocol: StreamProtocol) -> Callable[[Session, ZapRequest], None]:
+        """Return the callback a session of ``protocol`` uses to consult the ZAP handler."""
+
+        def ask(session: Session, request: ZapRequest) -> None:
+            def answered(reply: ZapReply | ZapReplyError) -> None:
+                with self.lock:
+                    session.zap_reply(reply, self.loop.time())
+                protocol.flush()
+
+            def send() -> None:
+                handler = self.inproc.bound.get(ZAP_ENDPOINT)
+                call = None if handler is None else ZapCall(self.loop, handler, request, answered)
+                if call is None or not call.start():
+                    answered(ZapReplyError("the ZAP handler went away", ZAP_UNSPECIFIED))
+
+            # Not under this socket's lock: the call locks the handler's socket.
+            self.loop.call_soon(send)
+
+        return ask
 
     def transport_options(self) -> TransportOptions:
         """Build the options a transport needs."""
@@ -134,6 +191,7 @@ class SocketEngine:
         scheme, address = parse_endpoint(endpoint)
         if scheme == "inproc":
             return self._bind_inproc(endpoint)
+        self.check_mechanism()
         transport = get_transport(scheme)
         options = self.transport_options()
         transport.check_bind(address, options)
@@ -163,7 +221,9 @@ class SocketEngine:
                 self.core,
                 self.connection_options(peer),
                 on_change=self.notify,
+                mechanism=self.mechanism(),
                 on_monitor=lambda event, value: self.emit(event, value, binding.endpoint),
+                on_zap=self.ask_zap(protocol),
                 peer=f"{binding.endpoint} <- {peer.decode('ascii', 'replace')}",
             )
 
@@ -219,6 +279,7 @@ class SocketEngine:
         if scheme == "inproc":
             self._connect_inproc(endpoint, routing_id)
             return
+        self.check_mechanism()
         transport = get_transport(scheme)
         transport.check_connect(address, self.transport_options())
         if endpoint in self._connecters:
@@ -295,7 +356,9 @@ class SocketEngine:
             pipe=connecter.pipe,
             routing_id=connecter.routing_id,
             on_change=self.notify,
+            mechanism=self.mechanism(),
             on_monitor=lambda event, value: self.emit(event, value, connecter.endpoint),
+            on_zap=self.ask_zap(protocol),
             peer=connecter.endpoint,
         )
 
@@ -325,7 +388,8 @@ class SocketEngine:
 
     # -- inproc -------------------------------------------------------------------------------
 
-    def _side(self, routing_id: bytes = b"") -> InprocSide:
+    def inproc_side(self, routing_id: bytes = b"") -> InprocSide:
+        """Return this socket as one end of an inproc link (its core, lock and wake-up)."""
         return InprocSide(
             self.core, self.lock, self.notify, routing_id or self._bytes(_O.ROUTING_ID)
         )
@@ -376,7 +440,7 @@ class SocketEngine:
                 with self.lock:
                     self.core.detach(pipe)
             return
-        link = InprocLink(self.loop, self._side(), binder._side(routing_id), pipe)
+        link = InprocLink(self.loop, self.inproc_side(), binder.inproc_side(routing_id), pipe)
         if link.open():
             self._inproc_links.setdefault(endpoint, []).append(link)
             binder._inproc_links.setdefault(endpoint, []).append(link)

@@ -12,6 +12,7 @@ from typing import ClassVar, TypeAlias
 
 from zmtp.constants import Errno, SocketOption, SocketType
 from zmtp.errors import ZMQError
+from zmtp.mechanisms.selection import SECURITY_OPTIONS, select_mechanism
 from zmtp.options import OptionValue
 from zmtp.pipe import Message, Pipe
 
@@ -29,6 +30,9 @@ class SocketCore:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.pipes: list[Pipe] = []
+        # libzmq's options.as_server: which end of PLAIN/CURVE this socket plays. The
+        # security options set it and MECHANISM together (see select_mechanism).
+        self.as_server = False
 
     def option(self, option: SocketOption) -> int:
         """Return an integer option's current value."""
@@ -83,6 +87,8 @@ class SocketCore:
     def set_option(self, option: SocketOption, value: OptionValue) -> None:
         """Store an already validated option value; actions (SUBSCRIBE...) override this."""
         self.options[option] = value
+        if option in SECURITY_OPTIONS:
+            self.as_server = select_mechanism(self.options, self.as_server, option, value)
 
     def _attached(self, pipe: Pipe) -> None:
         """Set up per-type state for a new pipe."""
