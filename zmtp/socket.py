@@ -181,11 +181,19 @@ class Socket:
         # The gathered frames stay gathered if this raises (Again), so the caller may retry
         # the last frame, as libzmq lets it.
         sending = self._sending
-        if not sending:
-            self._send_message([frame], flags)
+        if sending:
+            self._send_message([*sending, frame], flags)
+            sending.clear()
             return
-        self._send_message([*sending, frame], flags)
-        sending.clear()
+        # The single-frame send inlines _send_message: it is the per-message path.
+        message = [frame]
+        with self._lock:
+            try:
+                self._core.send(message)
+            except Again:
+                if flags & _DONTWAIT:
+                    raise
+                self._send_waiting(message, flags)
 
     def send_multipart(
         self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False
@@ -202,19 +210,22 @@ class Socket:
         with self._lock:
             try:
                 self._core.send(message)
-                return
             except Again:
                 if flags & _DONTWAIT:
                     raise
-            # Only a send that must wait pays for the timeout arithmetic.
-            deadline = self._deadline(flags, _O.SNDTIMEO)
-            while True:
-                self._wait(deadline)
-                try:
-                    self._core.send(message)
-                    return
-                except Again:
-                    pass
+                self._send_waiting(message, flags)
+
+    def _send_waiting(self, message: Message, flags: int) -> None:
+        """Wait for room under SNDTIMEO (the caller holds the lock and found none)."""
+        # Only a send that must wait pays for the timeout arithmetic.
+        deadline = self._deadline(flags, _O.SNDTIMEO)
+        while True:
+            self._wait(deadline)
+            try:
+                self._core.send(message)
+                return
+            except Again:
+                pass
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
@@ -243,7 +254,14 @@ class Socket:
         receiving = self._receiving
         if receiving:
             return receiving.pop(0)
-        message = self._recv_message(flags)
+        # _recv_message inlined: this is the per-message path.
+        with self._lock:
+            try:
+                message = self._core.recv()
+            except Again:
+                if flags & _DONTWAIT:
+                    raise
+                message = self._recv_waiting(flags)
         if len(message) > 1:
             receiving.extend(message[1:])
         return message[0]
@@ -266,13 +284,17 @@ class Socket:
             except Again:
                 if flags & _DONTWAIT:
                     raise
-            deadline = self._deadline(flags, _O.RCVTIMEO)
-            while True:
-                self._wait(deadline)
-                try:
-                    return self._core.recv()
-                except Again:
-                    pass
+                return self._recv_waiting(flags)
+
+    def _recv_waiting(self, flags: int) -> Message:
+        """Wait for a message under RCVTIMEO (the caller holds the lock and found none)."""
+        deadline = self._deadline(flags, _O.RCVTIMEO)
+        while True:
+            self._wait(deadline)
+            try:
+                return self._core.recv()
+            except Again:
+                pass
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         """Receive a frame and decode it."""

@@ -43,7 +43,7 @@ class Pair(SocketCore):
 
     def recv(self) -> Message:
         """Take the peer's next message."""
-        return self._fq.recv()[0]
+        return self._fq.recv_message()
 
     def readable(self) -> bool:
         """Whether the peer has a message waiting."""

@@ -50,7 +50,7 @@ class Pull(SocketCore):
 
     def recv(self) -> Message:
         """Fair-queue over the peers."""
-        return self._fq.recv()[0]
+        return self._fq.recv_message()
 
     def readable(self) -> bool:
         """Whether any peer has a message waiting."""

@@ -178,7 +178,7 @@ class XPub(Pub):
         if self._pending:
             notice, self._last_pipe = self._pending.popleft()
             return notice
-        return self._fq.recv()[0]
+        return self._fq.recv_message()
 
     def readable(self) -> bool:
         """Whether a subscription change or an upstream message waits."""
@@ -229,7 +229,7 @@ class XSub(SocketCore):
 
     def recv(self) -> Message:
         """Fair-queue over the publishers."""
-        return self._fq.recv()[0]
+        return self._fq.recv_message()
 
     def readable(self) -> bool:
         """Whether a publisher's message waits."""

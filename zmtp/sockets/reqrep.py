@@ -50,7 +50,7 @@ class Dealer(SocketCore):
 
     def recv(self) -> Message:
         """Take the next message, peers in turn."""
-        return self._fq.recv()[0]
+        return self._fq.recv_message()
 
     def readable(self) -> bool:
         """Whether any peer has a message waiting."""

@@ -86,18 +86,35 @@ class FairQueue(_Rotation):
 
     def recv(self) -> tuple[Message, Pipe]:
         """Return the next message and the pipe it came from; raise Again if none waits."""
+        pipe = self._next_pipe()
+        return self._take(pipe), pipe
+
+    def recv_message(self) -> Message:
+        """Return the next message (for types that do not care which peer sent it)."""
+        return self._take(self._next_pipe())
+
+    def _take(self, pipe: Pipe) -> Message:
+        message = pipe.read()
+        if not pipe.attached and not pipe.inbound:
+            self._drop(pipe)
+        return message
+
+    def _next_pipe(self) -> Pipe:
+        """Pick the pipe whose turn it is among those with a message; raise Again if none."""
         pipes = self.pipes
         count = len(pipes)
+        if count == 1:  # the common case, without the rotation arithmetic
+            pipe = pipes[0]
+            if pipe.inbound:
+                return pipe
+            raise Again()
         start = self._next
         for offset in range(count):
             index = (start + offset) % count
             pipe = pipes[index]
             if pipe.inbound:
                 self._next = (index + 1) % count
-                message = pipe.read()
-                if not pipe.attached and not pipe.inbound:
-                    self._drop(pipe)
-                return message, pipe
+                return pipe
         raise Again()
 
     def readable(self) -> bool:
