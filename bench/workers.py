@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import importlib
 import inspect
 import threading
@@ -24,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+
+from zmtp import z85
+from zmtp.curve_keys import curve_public
 
 IDLE_LIMIT_S = 600.0
 # PUB/SUB topics: subscribers filter on HIT, the publisher alternates HIT and MISS, so the filter
@@ -45,16 +49,30 @@ class WorkerSpec:
     mechanism: str = "null"  # security mechanism; see secure()
 
 
-def secure(sock: Any, mechanism: str, *, server: bool) -> None:
-    """Apply the security mechanism to a socket before it binds or connects.
+def _bench_key(name: bytes) -> tuple[bytes, bytes]:
+    """A fixed (public, secret) Z85 key pair, the same in every worker process.
 
-    This is the one place CURVE plugs in when zmtp has it (issue 6): generate a key pair per
-    run in the runner, pass the keys in the WorkerSpec, and set CURVE_SERVER/CURVE_SECRETKEY on
-    the server side and CURVE_SERVERKEY/CURVE_PUBLICKEY/CURVE_SECRETKEY on the client side.
+    Benchmark keys protect nothing; deriving them from a name spares passing them around.
     """
+    secret = z85.encode(hashlib.sha256(b"zmtp bench " + name).digest())
+    return curve_public(secret), secret
+
+
+def secure(sock: Any, mechanism: str, *, server: bool) -> None:
+    """Apply the security mechanism to a socket before it binds or connects (both libraries)."""
     if mechanism == "null":
         return
-    raise NotImplementedError(f"security mechanism {mechanism!r} is not wired into the bench yet")
+    if mechanism != "curve":
+        raise ValueError(f"unknown security mechanism {mechanism!r}")
+    server_public, server_secret = _bench_key(b"server")
+    if server:
+        sock.curve_server = True
+        sock.curve_secretkey = server_secret
+        return
+    public, secret = _bench_key(b"client")
+    sock.curve_serverkey = server_public
+    sock.curve_publickey = public
+    sock.curve_secretkey = secret
 
 
 class Role:

@@ -230,14 +230,3 @@ def test_mechanism_mismatch(peers: Peers, binder: str) -> None:
     with contextlib.suppress(zmtp.Again):
         client.send(b"must not arrive", zmtp.NOBLOCK)
     assert nothing_arrives(server, 300)
-
-
-def test_curve_refuses_to_connect_in_clear(peers: Peers) -> None:
-    """CURVE is not implemented yet: selecting it makes tcp/ipc bind/connect fail loudly
-    instead of silently talking NULL."""
-    public, secret = zmq.curve_keypair()
-    sock = peers.zmtp(zmtp.DEALER, curve_serverkey=public, curve_publickey=public)
-    sock.curve_secretkey = secret
-    with pytest.raises(zmtp.ZMQError, match="CURVE") as raised:
-        sock.connect(peers.endpoint().replace("*", "5555"))
-    assert raised.value.errno == zmtp.EPROTONOSUPPORT

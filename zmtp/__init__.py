@@ -21,6 +21,7 @@ from zmtp.constants import (
     SocketType,
 )
 from zmtp.context import Context
+from zmtp.curve_keys import curve_keypair, curve_public
 from zmtp.errors import (
     Again,
     ContextTerminated,
@@ -65,6 +66,8 @@ __all__ = [
     "ZMQError",
     "ZMQVersionError",
     "__version__",
+    "curve_keypair",
+    "curve_public",
     "select",
     "strerror",
 ]

@@ -57,7 +57,13 @@ from zmtp.events import (
 )
 from zmtp.frames import Buffer, DecodedItem, FrameDecoder, Message, encode_command, encode_message
 from zmtp.greeting import Greeting, GreetingExchange
-from zmtp.mechanisms.base import Mechanism, ZapContext
+from zmtp.mechanisms.base import (
+    INNER_COMMAND,
+    INNER_MORE,
+    Mechanism,
+    TrafficCodec,
+    ZapContext,
+)
 from zmtp.mechanisms.null import NullMechanism
 from zmtp.metadata import Metadata
 from zmtp.socket_types import SENDS_IDENTITY, is_valid_peer, socket_type_from_name
@@ -157,6 +163,9 @@ class Connection:
         self._next_ping: float | None = None
         self._heartbeat_deadline: float | None = None
         self._ttl_deadline: float | None = None
+        # CURVE: how frames are boxed after the handshake, and a message being unboxed.
+        self._codec: TrafficCodec | None = None
+        self._inner_message: Message = []
 
     # -- driving the connection ------------------------------------------------------------
 
@@ -199,6 +208,7 @@ class Connection:
             self.state is _TRAFFIC
             and self._decoder.commands == commands_before
             and not self._reads_subscriptions
+            and self._codec is None
         ):
             if items:  # the fast path: nothing but messages
                 self._events.append(MessagesReceived(items))  # type: ignore[arg-type]
@@ -222,7 +232,7 @@ class Connection:
             self._fail(HeartbeatTimeout("no traffic within the TTL of the peer's last PING"))
         elif self._next_ping is not None and now >= self._next_ping:
             ttl = int(self.options.heartbeat_ttl * 10)
-            self._out.append(encode_command(Ping(ttl).encode()))
+            self._command_out(Ping(ttl).encode())
             self._next_ping = now + self.options.heartbeat_interval
             timeout = self._heartbeat_timeout()
             if self._heartbeat_deadline is None and timeout > 0:
@@ -273,7 +283,10 @@ class Connection:
         nothing is written before the peer's READY has arrived.
         """
         if self.state is _TRAFFIC and frames:
-            encode_message(frames, self._out)
+            if self._codec is None:
+                encode_message(frames, self._out)
+            else:
+                self._message_out(frames)
         elif self.state is State.CLOSED:
             raise UsageError("send_message() on a closed connection")
         elif not frames:
@@ -372,10 +385,19 @@ class Connection:
     def _process(self, items: list[DecodedItem], now: float) -> None:
         """Handle decoded items in order; consecutive messages share one MessagesReceived."""
         batch: list[Message] | None = None
-        for item in items:
+        for decoded in items:
             if self.state is State.CLOSED:
                 return
             self._ttl_deadline = None
+            item: DecodedItem | None = decoded
+            if self._codec is not None:
+                try:
+                    item = self._unwrap(decoded)
+                except ZMTPError as exc:
+                    self._fail(exc)
+                    return
+                if item is None:
+                    continue
             if type(item) is list:
                 if self.state is not _TRAFFIC:
                     self._fail(
@@ -421,7 +443,7 @@ class Connection:
         command = parse_command(body)
         if isinstance(command, Ping):
             # RFC 37: answer every PING, echoing its context; libzmq echoes at most 16 octets.
-            self._out.append(encode_command(Pong(command.context[:MAX_PING_CONTEXT]).encode()))
+            self._command_out(Pong(command.context[:MAX_PING_CONTEXT]).encode())
             if command.ttl:
                 self._ttl_deadline = now + command.ttl / 10
         elif isinstance(command, Subscribe):
@@ -481,6 +503,7 @@ class Connection:
         self.peer_metadata = metadata
         self.peer_socket_type = peer_type
         self.state = _TRAFFIC
+        self._codec = mechanism.traffic()
         self._handshake_deadline = None
         if self.options.heartbeat_interval > 0 and self._peer_minor >= 1:
             # ZMTP 3.0 peers have no PING; libzmq pings them anyway, we do not.
@@ -498,7 +521,7 @@ class Connection:
         backlog, self._backlog = self._backlog, []
         for entry in backlog:
             if isinstance(entry, list):
-                encode_message(entry, self._out)
+                self._message_out(entry)
             else:
                 self._send_subscription(entry)
 
@@ -508,10 +531,51 @@ class Connection:
         if self.state is not _TRAFFIC:
             self._backlog.append(command)
         elif self._peer_minor >= 1:
-            self._out.append(encode_command(command.encode()))
+            self._command_out(command.encode())
         else:
             prefix = b"\x01" if isinstance(command, Subscribe) else b"\x00"
-            encode_message([prefix + command.topic], self._out)
+            self._message_out([prefix + command.topic])
+
+    def _message_out(self, frames: Sequence[Buffer]) -> None:
+        """Queue a message for the peer: as it is, or one MESSAGE box per frame (CURVE)."""
+        codec = self._codec
+        if codec is None:
+            encode_message(frames, self._out)
+            return
+        last = len(frames) - 1
+        for index, frame in enumerate(frames):
+            flags = INNER_MORE if index < last else 0
+            encode_message([codec.wrap(flags, bytes(frame))], self._out)
+
+    def _command_out(self, body: bytes) -> None:
+        """Queue a traffic command (PING, PONG, SUBSCRIBE...), boxed when CURVE is in use."""
+        codec = self._codec
+        if codec is None:
+            self._out.append(encode_command(body))
+        else:
+            # libzmq sends a MESSAGE with no outer flag even for a command (ZMTP-NOTES 2.3.6).
+            encode_message([codec.wrap(INNER_COMMAND, body)], self._out)
+
+    def _unwrap(self, item: DecodedItem) -> DecodedItem | None:
+        """Open one MESSAGE box; return a command body, a whole message, or None (more due)."""
+        assert self._codec is not None
+        if type(item) is list:
+            if len(item) != 1:
+                raise UnexpectedCommand(
+                    "peer sent a multipart frame outside the MESSAGE boxes of CURVE",
+                    rule="RFC 26: every frame is one MESSAGE",
+                )
+            body = item[0]
+        else:
+            body = item  # type: ignore[assignment]
+        flags, frame = self._codec.unwrap(body)
+        if flags & INNER_COMMAND:
+            return frame
+        self._inner_message.append(frame)
+        if flags & INNER_MORE:
+            return None
+        message, self._inner_message = self._inner_message, []
+        return message
 
     def _heartbeat_timeout(self) -> float:
         timeout = self.options.heartbeat_timeout

@@ -28,7 +28,9 @@ ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
 ZMTP_MALFORMED_COMMAND_HELLO = 0x10000013
 ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
 ZMTP_MALFORMED_COMMAND_READY = 0x10000016
+ZMTP_MALFORMED_COMMAND_WELCOME = 0x10000017
 ZMTP_INVALID_METADATA = 0x10000018
+ZMTP_CRYPTOGRAPHIC = 0x11000001
 ZMTP_MECHANISM_MISMATCH = 0x11000002
 ZAP_UNSPECIFIED = 0x20000000
 ZAP_MALFORMED_REPLY = 0x20000001
@@ -62,6 +64,12 @@ class MechanismMismatch(ProtocolError):
     """The peer announced a different security mechanism in its greeting."""
 
     code = ZMTP_MECHANISM_MISMATCH
+
+
+class CryptographicError(ProtocolError):
+    """A CURVE box did not open (tampered, wrong key) or its nonce was replayed or reordered."""
+
+    code = ZMTP_CRYPTOGRAPHIC
 
 
 class MalformedFrame(ProtocolError):

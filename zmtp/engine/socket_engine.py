@@ -23,6 +23,7 @@ from zmtp.engine.stream import StreamProtocol
 from zmtp.engine.zap_client import ZapCall
 from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
 from zmtp.mechanisms.base import Mechanism
+from zmtp.mechanisms.curve import CurveClient, CurveServer
 from zmtp.mechanisms.null import NullMechanism
 from zmtp.mechanisms.plain import PlainClient, PlainServer
 from zmtp.mechanisms.selection import CURVE, NULL, PLAIN
@@ -132,20 +133,20 @@ class SocketEngine:
 
     def mechanism(self) -> Mechanism:
         """Create the handshake machine of one connection, as the security options select."""
-        if self._int(_O.MECHANISM) == PLAIN:
+        mechanism = self._int(_O.MECHANISM)
+        if mechanism == PLAIN:
             if self.core.as_server:
                 return PlainServer()
             return PlainClient(self._bytes(_O.PLAIN_USERNAME), self._bytes(_O.PLAIN_PASSWORD))
-        return NullMechanism()
-
-    def check_mechanism(self) -> None:
-        """Refuse to open connections with a mechanism zmtp does not have yet (CURVE)."""
-        if self._int(_O.MECHANISM) == CURVE:
-            raise ZMQError(
-                Errno.EPROTONOSUPPORT,
-                "CURVE is selected (CURVE_* options) but zmtp does not implement CURVE yet;"
-                " refusing to connect in clear",
+        if mechanism == CURVE:
+            if self.core.as_server:
+                return CurveServer(self._bytes(_O.CURVE_SECRETKEY))
+            return CurveClient(
+                self._bytes(_O.CURVE_SERVERKEY),
+                self._bytes(_O.CURVE_PUBLICKEY),
+                self._bytes(_O.CURVE_SECRETKEY),
             )
+        return NullMechanism()
 
     def ask_zap(self, protocol: StreamProtocol) -> Callable[[Session, ZapRequest], None]:
         """Return the callback a session of ``protocol`` uses to consult the ZAP handler."""
@@ -191,7 +192,6 @@ class SocketEngine:
         scheme, address = parse_endpoint(endpoint)
         if scheme == "inproc":
             return self._bind_inproc(endpoint)
-        self.check_mechanism()
         transport = get_transport(scheme)
         options = self.transport_options()
         transport.check_bind(address, options)
@@ -279,7 +279,6 @@ class SocketEngine:
         if scheme == "inproc":
             self._connect_inproc(endpoint, routing_id)
             return
-        self.check_mechanism()
         transport = get_transport(scheme)
         transport.check_connect(address, self.transport_options())
         if endpoint in self._connecters:

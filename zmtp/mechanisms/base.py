@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from zmtp.errors import ZMTPError
 from zmtp.metadata import Metadata
@@ -24,6 +24,21 @@ class ZapContext:
     domain: bytes
     address: bytes
     identity: bytes
+
+
+INNER_MORE = 0x01
+INNER_COMMAND = 0x02
+"""Flags inside an encrypted frame: libzmq's own message flags (MORE, and COMMAND)."""
+
+
+class TrafficCodec(Protocol):
+    """How an encrypting mechanism carries frames after the handshake (CURVE's MESSAGE)."""
+
+    def wrap(self, flags: int, payload: bytes) -> bytes:
+        """Return the command body that carries one frame with inner ``flags``."""
+
+    def unwrap(self, body: bytes) -> tuple[int, bytes]:
+        """Return (inner flags, frame) from such a body; raise a ProtocolError if bad."""
 
 
 class Mechanism(ABC):
@@ -44,6 +59,10 @@ class Mechanism(ABC):
     def as_server(self) -> bool:
         """The greeting's as-server octet. RFC 23: zero for NULL."""
         return False
+
+    def traffic(self) -> TrafficCodec | None:
+        """Return how frames travel after the handshake; None: in clear (NULL, PLAIN)."""
+        return None
 
     @property
     @abstractmethod
