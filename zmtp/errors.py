@@ -23,9 +23,11 @@ from zmtp.constants import Errno
 ZMTP_UNSPECIFIED = 0x10000000
 ZMTP_UNEXPECTED_COMMAND = 0x10000001
 ZMTP_INVALID_SEQUENCE = 0x10000002
+ZMTP_KEY_EXCHANGE = 0x10000003
 ZMTP_MALFORMED_COMMAND_UNSPECIFIED = 0x10000011
 ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
 ZMTP_MALFORMED_COMMAND_HELLO = 0x10000013
+ZMTP_MALFORMED_COMMAND_INITIATE = 0x10000014
 ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
 ZMTP_MALFORMED_COMMAND_READY = 0x10000016
 ZMTP_MALFORMED_COMMAND_WELCOME = 0x10000017
@@ -70,6 +72,18 @@ class CryptographicError(ProtocolError):
     """A CURVE box did not open (tampered, wrong key) or its nonce was replayed or reordered."""
 
     code = ZMTP_CRYPTOGRAPHIC
+
+
+class NonceReplayed(CryptographicError):
+    """A CURVE short nonce did not increase: a replayed or reordered command (libzmq's code)."""
+
+    code = ZMTP_INVALID_SEQUENCE
+
+
+class KeyExchangeFailed(CryptographicError):
+    """A CURVE vouch does not vouch for this connection's short-term key."""
+
+    code = ZMTP_KEY_EXCHANGE
 
 
 class MalformedFrame(ProtocolError):

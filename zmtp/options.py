@@ -567,6 +567,7 @@ def initial_values(socket_type: int) -> dict[O, OptionValue]:
 
 # --- the few formats libzmq parses -----------------------------------------------------------
 
+
 def _curve_key(name: str, value: bytes) -> bytes:
     """Return the raw key from 32 raw bytes, 40 Z85 characters, or those 40 plus a NUL.
 

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from zmtp.constants import PollEvent
+from zmtp.errors import ContextTerminated
 from zmtp.socket import Socket
 
 POLLIN = PollEvent.POLLIN
@@ -71,6 +72,8 @@ class Poller:
             sock._watchers.add(wake)
         try:
             while True:
+                if any(s._terminated for s, _ in zmtp_sockets):
+                    raise ContextTerminated()  # zmq_poll fails with ETERM, as libzmq's does
                 ready = [(s, s._events() & f) for s, f in zmtp_sockets]
                 ready = [(s, e) for s, e in ready if e]
                 ready += _select_fds(descriptors, 0)

@@ -130,6 +130,9 @@ class Socket:
             self._terminated = True
             self._unusable = True
             self._ready.notify_all()
+            watchers = list(self._watchers)
+        for watcher in watchers:  # pollers waiting on this socket raise ETERM too
+            watcher()
 
     def _deadline(self, flags: int, timeout_option: SocketOption) -> float | None:
         if flags & _DONTWAIT:

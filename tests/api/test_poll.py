@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -340,3 +341,34 @@ def test_poll_reports_what_the_socket_can_do_under_hwm(make: Maker) -> None:
     assert push.poll(QUIET, zmtp.POLLOUT) == 0
     pull.recv()
     assert push.poll(WAIT, zmtp.POLLOUT) == zmtp.POLLOUT
+
+
+def test_poller_raises_eterm_when_the_context_ends() -> None:
+    """A Poller blocked in poll() raises ETERM when the context terminates (libzmq zmq_poll)."""
+    context = zmtp.Context()
+    sock = context.socket(zmtp.PULL)
+    sock.linger = 0
+    sock.bind("inproc://idle")
+    polling = threading.Event()
+    outcome: list[object] = []
+
+    def wait() -> None:
+        poller = zmtp.Poller()
+        poller.register(sock, zmtp.POLLIN)
+        polling.set()
+        started = time.monotonic()
+        try:
+            outcome.append(poller.poll(1000))
+        except zmtp.ContextTerminated as exc:
+            outcome.append(exc)
+        outcome.append(time.monotonic() - started)
+        sock.close()
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    assert polling.wait(WAIT / 1000)
+    closing = threading.Thread(target=context.term, daemon=True)
+    closing.start()
+    waiter.join(WAIT / 1000)
+    closing.join(WAIT / 1000)
+    assert isinstance(outcome[0], zmtp.ContextTerminated), outcome

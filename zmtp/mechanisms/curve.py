@@ -30,12 +30,15 @@ from zmtp.commands import Error, parse_command, split_command
 from zmtp.curve_box import BoxError, open_box, seal, shared_key
 from zmtp.errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
+    ZMTP_MALFORMED_COMMAND_INITIATE,
     ZMTP_MALFORMED_COMMAND_MESSAGE,
     ZMTP_MALFORMED_COMMAND_READY,
     ZMTP_MALFORMED_COMMAND_WELCOME,
     AuthenticationFailed,
     CryptographicError,
+    KeyExchangeFailed,
     MalformedCommand,
+    NonceReplayed,
     PeerRefused,
     UnexpectedCommand,
 )
@@ -116,7 +119,7 @@ class CurveTraffic:
         short = body[8:16]
         (counter,) = _NONCE.unpack(short)
         if counter <= self._last_received:
-            raise CryptographicError(
+            raise NonceReplayed(
                 f"MESSAGE nonce {counter} is not above the last one ({self._last_received}):"
                 " replayed or reordered",
                 rule="RFC 26: short nonces strictly increase",
@@ -277,7 +280,7 @@ class CurveServer(_Curve):
     def _check_nonce(self, short: bytes) -> None:
         (counter,) = _NONCE.unpack(short)
         if counter <= self._client_last:
-            raise CryptographicError(
+            raise NonceReplayed(
                 f"client nonce {counter} is not above {self._client_last}",
                 rule="RFC 26: short nonces strictly increase",
             )
@@ -316,7 +319,8 @@ class CurveServer(_Curve):
 
     def _initiate(self, body: bytes) -> None:
         if len(body) < _INITIATE_MIN:
-            raise MalformedCommand(f"INITIATE is {len(body)} bytes; at least 257", rule=_RULE)
+            size = len(body)
+            raise _malformed("INITIATE", size, "at least 257", ZMTP_MALFORMED_COMMAND_INITIATE)
         cookie = body[9:105]
         opened = _open(cookie[16:], b"COOKIE--" + cookie[:16], self._cookie_key, "cookie")
         if opened != self._client_short + self._short_secret:
@@ -332,7 +336,7 @@ class CurveServer(_Curve):
             raise CryptographicError(f"client's long-term key: {exc}", rule=_RULE) from None
         vouched = _open(vouch[16:], b"VOUCH---" + vouch[:16], vouch_key, "vouch")
         if vouched[:32] != self._client_short:
-            raise CryptographicError("the vouch is for another short-term key", rule=_RULE)
+            raise KeyExchangeFailed("the vouch is for another short-term key", rule=_RULE)
         self._initiated = True
         self.peer_metadata = Metadata.decode(raw_metadata)
         if self._zap is None:
