@@ -23,6 +23,8 @@ import zmtp
 from zmtp import z85
 from zmtp.monitor import recv_monitor_message
 
+pytestmark = pytest.mark.usefixtures("curve_backend")
+
 SERVER_PUBLIC, SERVER_SECRET = zmq.curve_keypair()
 CLIENT_PUBLIC, CLIENT_SECRET = zmq.curve_keypair()
 STRANGER_PUBLIC, STRANGER_SECRET = zmq.curve_keypair()

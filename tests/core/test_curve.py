@@ -52,6 +52,8 @@ from zmtp.metadata import Metadata
 from zmtp.monitor import handshake_failure
 from zmtp.zap import ZapReply, ZapRequest
 
+pytestmark = pytest.mark.usefixtures("curve_backend")
+
 T = SocketType
 Frame = tuple[int, bytes]
 

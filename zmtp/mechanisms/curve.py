@@ -26,8 +26,9 @@ import struct
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from zmtp import curve_crypto
 from zmtp.commands import Error, parse_command, split_command
-from zmtp.curve_box import BoxError, open_box, seal, shared_key
+from zmtp.curve_box import BoxError
 from zmtp.errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
     ZMTP_MALFORMED_COMMAND_INITIATE,
@@ -71,7 +72,7 @@ def _keypair() -> tuple[bytes, bytes]:
 
 def _open(box: bytes, nonce: bytes, key: bytes, what: str) -> bytes:
     try:
-        return open_box(box, nonce, key)
+        return curve_crypto.open_box(box, nonce, key)
     except BoxError as exc:
         raise CryptographicError(f"{what} box does not open: {exc}", rule=_RULE) from None
 
@@ -103,9 +104,8 @@ class CurveTraffic:
         """Return the MESSAGE command body carrying one frame."""
         self._sent += 1
         short = _NONCE.pack(self._sent)
-        return (
-            _MESSAGE + short + seal(bytes((flags,)) + payload, self._send_prefix + short, self._key)
-        )
+        box = curve_crypto.seal(bytes((flags,)) + payload, self._send_prefix + short, self._key)
+        return _MESSAGE + short + box
 
     def unwrap(self, body: bytes) -> tuple[int, bytes]:
         """Return (inner flags, frame) from a MESSAGE body; raise a ProtocolError if bad."""
@@ -170,10 +170,10 @@ class CurveClient(_Curve):
         """Send HELLO: C' and an empty box that proves we know S."""
         self._local_metadata = local_metadata
         short = self._next_nonce()
-        box = seal(
+        box = curve_crypto.seal(
             bytes(64),
             b"CurveZMQHELLO---" + short,
-            shared_key(self._server, self._short_secret),
+            curve_crypto.shared_key(self._server, self._short_secret),
         )
         self.commands_to_send.append(
             _HELLO + b"\x01\x00" + bytes(72) + self._short_public + short + box
@@ -202,21 +202,21 @@ class CurveClient(_Curve):
         plain = _open(
             body[24:],
             b"WELCOME-" + body[8:24],
-            shared_key(self._server, self._short_secret),
+            curve_crypto.shared_key(self._server, self._short_secret),
             "WELCOME",
         )
         server_short, cookie = plain[:32], plain[32:128]
         try:
-            self._key = shared_key(server_short, self._short_secret)
-            vouch_key = shared_key(server_short, self._secret)
+            self._key = curve_crypto.shared_key(server_short, self._short_secret)
+            vouch_key = curve_crypto.shared_key(server_short, self._secret)
         except BoxError as exc:
             raise CryptographicError(f"server's short-term key: {exc}", rule=_RULE) from None
         vouch_nonce = os.urandom(16)
-        vouch = vouch_nonce + seal(
+        vouch = vouch_nonce + curve_crypto.seal(
             self._short_public + self._server, b"VOUCH---" + vouch_nonce, vouch_key
         )
         short = self._next_nonce()
-        box = seal(
+        box = curve_crypto.seal(
             self._public + vouch + self._local_metadata.encode(),
             b"CurveZMQINITIATE" + short,
             self._key,
@@ -301,7 +301,7 @@ class CurveServer(_Curve):
         client_short = body[80:112]
         short = body[112:120]
         try:
-            hello_key = shared_key(client_short, self._secret)
+            hello_key = curve_crypto.shared_key(client_short, self._secret)
         except BoxError as exc:
             raise CryptographicError(f"client's short-term key: {exc}", rule=_RULE) from None
         _open(body[120:200], b"CurveZMQHELLO---" + short, hello_key, "HELLO")
@@ -310,11 +310,11 @@ class CurveServer(_Curve):
         self._short_public, self._short_secret = _keypair()
         self._cookie_key = os.urandom(32)
         cookie_nonce = os.urandom(16)
-        cookie = cookie_nonce + seal(
+        cookie = cookie_nonce + curve_crypto.seal(
             client_short + self._short_secret, b"COOKIE--" + cookie_nonce, self._cookie_key
         )
         welcome_nonce = os.urandom(16)
-        box = seal(self._short_public + cookie, b"WELCOME-" + welcome_nonce, hello_key)
+        box = curve_crypto.seal(self._short_public + cookie, b"WELCOME-" + welcome_nonce, hello_key)
         self.commands_to_send.append(_WELCOME + welcome_nonce + box)
 
     def _initiate(self, body: bytes) -> None:
@@ -326,12 +326,12 @@ class CurveServer(_Curve):
         if opened != self._client_short + self._short_secret:
             raise CryptographicError("INITIATE carries another connection's cookie", rule=_RULE)
         short = body[105:113]
-        self._key = shared_key(self._client_short, self._short_secret)
+        self._key = curve_crypto.shared_key(self._client_short, self._short_secret)
         plain = _open(body[113:], b"CurveZMQINITIATE" + short, self._key, "INITIATE")
         self._check_nonce(short)
         client_key, vouch, raw_metadata = plain[:32], plain[32:128], plain[128:]
         try:
-            vouch_key = shared_key(client_key, self._short_secret)
+            vouch_key = curve_crypto.shared_key(client_key, self._short_secret)
         except BoxError as exc:
             raise CryptographicError(f"client's long-term key: {exc}", rule=_RULE) from None
         vouched = _open(vouch[16:], b"VOUCH---" + vouch[:16], vouch_key, "vouch")
@@ -348,7 +348,8 @@ class CurveServer(_Curve):
 
     def _send_ready(self) -> None:
         short = _NONCE.pack(1)
-        box = seal(self._local_metadata.encode(), b"CurveZMQREADY---" + short, self._key)
+        metadata = self._local_metadata.encode()
+        box = curve_crypto.seal(metadata, b"CurveZMQREADY---" + short, self._key)
         self.commands_to_send.append(_READY + short + box)
         self._ready_sent = True
         self._traffic = CurveTraffic(
