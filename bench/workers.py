@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from zmtp import z85
+from zmtp import curve_crypto, z85
 from zmtp.curve_keys import curve_public
 
 IDLE_LIMIT_S = 600.0
@@ -62,8 +62,11 @@ def secure(sock: Any, mechanism: str, *, server: bool) -> None:
     """Apply the security mechanism to a socket before it binds or connects (both libraries)."""
     if mechanism == "null":
         return
-    if mechanism != "curve":
+    kind, _, backend = mechanism.partition("-")
+    if kind != "curve":
         raise ValueError(f"unknown security mechanism {mechanism!r}")
+    if type(sock).__module__.startswith("zmtp"):
+        curve_crypto.use_backend(backend)
     server_public, server_secret = _bench_key(b"server")
     if server:
         sock.curve_server = True
