@@ -130,7 +130,13 @@ def test_libzmq_client_zmtp_server(peers: Peers, zap: ZapHandler, binder: str) -
     client = peers.libzmq(zmq.REQ, plain_username=b"admin", plain_password=b"secret")
     _join(peers, binder, server, client)
     client.send(b"request")
-    assert server.recv() == b"request"
+    frame = server.recv(copy=False)
+    assert frame.bytes == b"request"
+    # The properties libzmq would give the message: ZAP's user id, the peer's type and address.
+    assert frame.get("User-Id") == "admin"
+    assert frame.get("Socket-Type") == "REQ"
+    if peers.transport == "tcp":
+        assert frame.get("Peer-Address") == "127.0.0.1"
     server.send(b"reply")
     assert client.recv() == b"reply"
     # The handler is a REP: it only hands over requests that came with the empty delimiter.

@@ -32,6 +32,7 @@ from zmtp.errors import (
     ZMQVersionError,
     strerror,
 )
+from zmtp.frame import Frame
 from zmtp.metadata import Metadata
 from zmtp.poll import Poller, select
 from zmtp.socket import Socket
@@ -51,6 +52,7 @@ __all__ = [
     "Errno",
     "Event",
     "Flag",
+    "Frame",
     "InterruptedSystemCall",
     "MessageOption",
     "Metadata",

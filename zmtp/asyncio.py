@@ -81,20 +81,20 @@ class Socket(zmtp.Socket):
             self._int_opt("sndtimeo"),
         )
 
-    async def recv(  # type: ignore[override]
-        self, flags: int = 0, copy: bool = True, track: bool = False
-    ) -> bytes:
-        """Receive one frame."""
+    async def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one frame (a Frame with ``copy=False``)."""
         return await self._until(
-            lambda: super(Socket, self).recv(flags | _DONTWAIT), flags, self._int_opt("rcvtimeo")
+            lambda: super(Socket, self).recv(flags | _DONTWAIT, copy),
+            flags,
+            self._int_opt("rcvtimeo"),
         )
 
     async def recv_multipart(  # type: ignore[override]
         self, flags: int = 0, copy: bool = True, track: bool = False
-    ) -> list[bytes]:
-        """Receive a whole multipart message."""
+    ) -> list[Any]:
+        """Receive a whole multipart message (Frames with ``copy=False``)."""
         return await self._until(
-            lambda: super(Socket, self).recv_multipart(flags | _DONTWAIT),
+            lambda: super(Socket, self).recv_multipart(flags | _DONTWAIT, copy),
             flags,
             self._int_opt("rcvtimeo"),
         )
@@ -109,7 +109,8 @@ class Socket(zmtp.Socket):
 
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
         """Receive a frame and decode it."""
-        return (await self.recv(flags)).decode(encoding)
+        data: bytes = await self.recv(flags)
+        return data.decode(encoding)
 
     async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:  # type: ignore[override]
         """Send ``obj`` as JSON."""

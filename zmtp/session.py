@@ -31,6 +31,7 @@ from zmtp.events import (
 )
 from zmtp.frames import Buffer
 from zmtp.mechanisms.base import Mechanism
+from zmtp.metadata import Metadata
 from zmtp.monitor import handshake_failure
 from zmtp.pipe import Pipe
 from zmtp.sockets.base import SocketCore
@@ -169,7 +170,7 @@ class Session:
 
     def _handshake_complete(self, event: HandshakeComplete) -> bool:
         if self.pipe is not None:
-            self.pipe.metadata = event.metadata
+            self.pipe.metadata = self._properties(event)
             self.pipe.connections += 1
             if self.pipe.connections > 1:
                 # A connecting pipe that outlived a connection: what the old peer knew (SUB's
@@ -178,7 +179,7 @@ class Session:
             return True
         pipe = self.core.new_pipe()
         pipe.routing_id = self._routing_id or event.routing_id
-        pipe.metadata = event.metadata
+        pipe.metadata = self._properties(event)
         if not self.core.attach(pipe):
             log.info(
                 "%s refused peer %s (only one peer allowed)", self.core.socket_type.name, self.peer
@@ -189,6 +190,13 @@ class Session:
             return False
         self.pipe = pipe
         return True
+
+    def _properties(self, event: HandshakeComplete) -> Metadata:
+        """Return the properties of the peer's messages: its metadata, ZAP's, Peer-Address."""
+        address = self.connection.options.peer_address
+        if not address:
+            return event.metadata
+        return Metadata([*event.metadata.items(), ("Peer-Address", address)])
 
     def _closed(self, error: ZMTPError | None) -> None:
         if self.closed:

@@ -28,6 +28,8 @@ from zmtp.errors import (
     ZMQBindError,
     ZMQError,
 )
+from zmtp.frame import Frame
+from zmtp.metadata import Metadata
 from zmtp.monitor import encode_event
 from zmtp.options import HWM_OPTIONS, option_spec, validate
 from zmtp.pipe import Message
@@ -94,6 +96,8 @@ class Socket:
         # RCVMORE is whether any are left. Mutated in place: assigning attributes goes
         # through this class's __setattr__, which is too slow for the per-message path.
         self._receiving: list[bytes] = []
+        # The sender's properties for the frames in _receiving (Frame.get).
+        self._properties = Metadata()
         self._terminated = False
         self._closed = False
         # Either of the two above: one attribute test on the per-message path.
@@ -250,8 +254,14 @@ class Socket:
 
     # -- receiving ----------------------------------------------------------------------------
 
-    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> bytes:
-        """Receive one frame; RCVMORE says whether more of the message follow."""
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one frame; RCVMORE says whether more of the message follow.
+
+        With ``copy=False`` the frame comes as a :class:`~zmtp.frame.Frame` carrying the
+        sender's properties (``frame.get("User-Id")``), as pyzmq does.
+        """
+        if not copy:
+            return self._recv_frame(flags)
         if self._unusable:
             self._check_open()
         receiving = self._receiving
@@ -269,8 +279,13 @@ class Socket:
             receiving.extend(message[1:])
         return message[0]
 
-    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[bytes]:
-        """Receive the rest of a message, or a whole new one."""
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        """Receive the rest of a message, or a whole new one (Frames with ``copy=False``)."""
+        if not copy:
+            frames = [self._recv_frame(flags)]
+            while frames[-1].more:
+                frames.append(self._recv_frame(flags))
+            return frames
         if self._unusable:
             self._check_open()
         receiving = self._receiving
@@ -279,6 +294,19 @@ class Socket:
             receiving.clear()
             return message
         return self._recv_message(flags)
+
+    def _recv_frame(self, flags: int) -> Frame:
+        """Receive one frame as a Frame with the properties of the peer that sent it."""
+        if self._unusable:
+            self._check_open()
+        receiving = self._receiving
+        if not receiving:
+            with self._lock:
+                receiving.extend(self._recv_message(flags))
+                source = self._core.last_source()
+            self._properties = source.metadata if source is not None else Metadata()
+        data = receiving.pop(0)
+        return Frame(data, more=bool(receiving), metadata=self._properties)
 
     def _recv_message(self, flags: int) -> Message:
         with self._lock:
@@ -301,7 +329,8 @@ class Socket:
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         """Receive a frame and decode it."""
-        return self.recv(flags).decode(encoding)
+        data: bytes = self.recv(flags)
+        return data.decode(encoding)
 
     recv_unicode = recv_string
 

@@ -15,6 +15,7 @@ from zmtp.errors import ZMQError
 from zmtp.mechanisms.selection import SECURITY_OPTIONS, select_mechanism
 from zmtp.options import OptionValue
 from zmtp.pipe import Message, Pipe
+from zmtp.sockets.strategies import FairQueue
 
 Options: TypeAlias = dict[SocketOption, OptionValue]
 """A socket's option values, validated by :func:`zmtp.options.validate`."""
@@ -69,6 +70,14 @@ class SocketCore:
     def recv(self) -> Message:
         """Return the next whole message by this type's rules, or raise Again if none."""
         raise ZMQError(Errno.ENOTSUP, f"{self.socket_type.name} sockets cannot receive")
+
+    def last_source(self) -> Pipe | None:
+        """Return the pipe the last message from recv() came from (its properties: msg_gets).
+
+        Every receiving type keeps its fair queue in ``_fq``; sending-only types have none.
+        """
+        queue = getattr(self, "_fq", None)
+        return queue.last if isinstance(queue, FairQueue) else None
 
     def readable(self) -> bool:
         """POLLIN: whether recv() would return a message now."""

@@ -73,7 +73,12 @@ class LoadBalancer(_Rotation):
 class FairQueue(_Rotation):
     """Take whole messages from the pipes in turn."""
 
-    __slots__ = ()
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The pipe the last message came from: its peer's properties describe the message.
+        self.last: Pipe | None = None
 
     def remove(self, pipe: Pipe) -> None:
         """Remove a pipe once it is drained.
@@ -94,6 +99,7 @@ class FairQueue(_Rotation):
         return self._take(self._next_pipe())
 
     def _take(self, pipe: Pipe) -> Message:
+        self.last = pipe
         message = pipe.read()
         if not pipe.attached and not pipe.inbound:
             self._drop(pipe)
