@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import zmq
+from api_peers import Peers
 from wire import DEFAULT_TIMEOUT, Wire, WireTimeout
 from zmq.utils.monitor import recv_monitor_message
 
@@ -201,3 +202,13 @@ def ipc_listener(libzmq: Libzmq) -> Iterator[tuple[socket.socket, str]]:
     sock.listen(8)
     yield sock, path
     sock.close()
+
+
+@pytest.fixture(params=("tcp", "ipc"))
+def peers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Peers]:
+    """A zmtp context and a libzmq context for one test over tcp, then over ipc."""
+    both = Peers(str(request.param), tmp_path)
+    try:
+        yield both
+    finally:
+        both.close()

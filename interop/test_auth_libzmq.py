@@ -15,22 +15,13 @@ from pathlib import Path
 
 import pytest
 import zmq
-from api_peers import TRANSPORTS, Peers, nothing_arrives
+from api_peers import Peers, nothing_arrives
 
 import zmtp
 from zmtp.auth import CURVE_ALLOW_ANY, ThreadAuthenticator, create_certificates, load_certificate
 
 QUIET_MS = 300
 """How long a refused client's message is given to (wrongly) arrive."""
-
-
-@pytest.fixture(params=TRANSPORTS)
-def peers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Peers]:
-    both = Peers(str(request.param), tmp_path)
-    try:
-        yield both
-    finally:
-        both.close()
 
 
 @pytest.fixture

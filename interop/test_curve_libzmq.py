@@ -10,13 +10,12 @@ there.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import zmq
-from api_peers import BINDERS, TIMEOUT_MS, TRANSPORTS, WAIT_S, Peers, nothing_arrives, wait_for
+from api_peers import BINDERS, TIMEOUT_MS, Peers, nothing_arrives, wait_for
+from zap_support import Verdict, ZapHandler
 from zmq.auth.thread import ThreadAuthenticator
 
 import zmtp
@@ -40,52 +39,16 @@ def client_options(
     return {"curve_serverkey": server, "curve_publickey": public, "curve_secretkey": secret}
 
 
-class KeyHandler:
-    """A ZAP handler in a zmtp context that allows the listed client keys (raw 32 bytes)."""
-
-    def __init__(self, context: zmtp.Context, allowed: set[bytes]) -> None:
-        self.requests: list[list[bytes]] = []
-        self._allowed = allowed
-        self._socket = context.socket(zmtp.REP)
-        self._socket.linger = 0
-        self._socket.rcvtimeo = 50
-        self._socket.bind("inproc://zeromq.zap.01")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                request = self._socket.recv_multipart()
-            except zmtp.Again:
-                continue
-            self.requests.append(request)
-            key = request[6] if len(request) > 6 else b""
-            accepted = key in self._allowed
-            user = z85.encode(key) if accepted else b""
-            self._socket.send_multipart(
-                [b"1.0", request[1], b"200" if accepted else b"400", b"", user, b""]
-            )
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(WAIT_S)
-        self._socket.close(linger=0)
-
-
-@pytest.fixture(params=TRANSPORTS)
-def peers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Peers]:
-    both = Peers(str(request.param), tmp_path)
-    try:
-        yield both
-    finally:
-        both.close()
+def allow_client_key(request: list[bytes]) -> Verdict:
+    """Accept CLIENT_PUBLIC only; the user id is the key in Z85, as zmq.auth does."""
+    key = request[6] if len(request) > 6 else b""
+    accepted = key == z85.decode(CLIENT_PUBLIC)
+    return accepted, z85.encode(key) if accepted else b""
 
 
 @pytest.fixture
-def key_handler(peers: Peers) -> Iterator[KeyHandler]:
-    handler = KeyHandler(peers.zctx, {z85.decode(CLIENT_PUBLIC)})
+def key_handler(peers: Peers) -> Iterator[ZapHandler]:
+    handler = ZapHandler(peers.zctx, allow_client_key)
     try:
         yield handler
     finally:
@@ -144,7 +107,7 @@ def test_libzmq_authenticator_allows_zmtp_client(peers: Peers, binder: str) -> N
 
 
 @pytest.mark.parametrize("binder", BINDERS)
-def test_zmtp_zap_allow_list(peers: Peers, key_handler: KeyHandler, binder: str) -> None:
+def test_zmtp_zap_allow_list(peers: Peers, key_handler: ZapHandler, binder: str) -> None:
     """Our ZAP handler gets the client's long-term key; an unknown key is refused and the
     server keeps serving the allowed client."""
     server = peers.zmtp(zmtp.ROUTER, **server_options())

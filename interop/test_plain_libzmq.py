@@ -10,60 +10,18 @@ the requests it saw, so the tests can check what a zmtp server asks.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import zmq
-from api_peers import BINDERS, TIMEOUT_MS, TRANSPORTS, WAIT_S, Peers, nothing_arrives
+from api_peers import BINDERS, TIMEOUT_MS, Peers, nothing_arrives
+from zap_support import Verdict, ZapHandler
 from zmq.auth.thread import ThreadAuthenticator
 
 import zmtp
 from zmtp.monitor import recv_monitor_message
 
 PASSWORDS = {b"admin": b"secret"}
-
-
-class ZapHandler:
-    """A ZAP handler in a zmtp context: 200 for the password table, 400 otherwise."""
-
-    def __init__(self, context: zmtp.Context) -> None:
-        self.requests: list[list[bytes]] = []
-        self._socket = context.socket(zmtp.REP)
-        self._socket.linger = 0
-        self._socket.rcvtimeo = 50
-        self._socket.bind("inproc://zeromq.zap.01")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                request = self._socket.recv_multipart()
-            except zmtp.Again:
-                continue
-            self.requests.append(request)
-            user, password = [*request[6:8], b"", b""][:2]
-            accepted = PASSWORDS.get(user) == password
-            self._socket.send_multipart(
-                [b"1.0", request[1], b"200" if accepted else b"400", b"", user, b""]
-            )
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(WAIT_S)
-        self._socket.close(linger=0)
-
-
-@pytest.fixture(params=TRANSPORTS)
-def peers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Peers]:
-    both = Peers(str(request.param), tmp_path)
-    try:
-        yield both
-    finally:
-        both.close()
 
 
 @pytest.fixture
@@ -77,9 +35,15 @@ def libzmq_auth(peers: Peers) -> Iterator[ThreadAuthenticator]:
         auth.stop()
 
 
+def check_password(request: list[bytes]) -> Verdict:
+    """Accept the user names and passwords of PASSWORDS; the user id is the user name."""
+    user, password = [*request[6:8], b"", b""][:2]
+    return PASSWORDS.get(user) == password, user
+
+
 @pytest.fixture
 def zap(peers: Peers) -> Iterator[ZapHandler]:
-    handler = ZapHandler(peers.zctx)
+    handler = ZapHandler(peers.zctx, check_password)
     try:
         yield handler
     finally:

@@ -175,22 +175,9 @@ def _core4(a: int, b: int, c: int, d: int, masks: _Masks4) -> tuple[int, int, in
     row round restores the column arrangement.
     """
     m, l3, h1, l2, h2, l1, h3 = masks
-    for _ in range(10):
-        # column round
-        t = (a + d) & m
-        b ^= ((t << 7) | (t >> 25)) & m
-        t = (b + a) & m
-        c ^= ((t << 9) | (t >> 23)) & m
-        t = (c + b) & m
-        d ^= ((t << 13) | (t >> 19)) & m
-        t = (d + c) & m
-        a ^= ((t << 18) | (t >> 14)) & m
-        b, c, d = (
-            ((d >> 64) & l3) | ((d << 192) & h1),
-            ((c >> 128) & l2) | ((c << 128) & h2),
-            ((b >> 192) & l1) | ((b << 64) & h3),
-        )
-        # row round
+    # The lane rotation at the end of each half-round turns the column arrangement into the
+    # row one and back, so both kinds of round are the same operations: twenty of one kind.
+    for _ in range(20):
         t = (a + d) & m
         b ^= ((t << 7) | (t >> 25)) & m
         t = (b + a) & m
