@@ -56,7 +56,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.poly1305 import Poly1305
 
-__all__ = ["KEY_SIZE", "MAC_SIZE", "NONCE_SIZE", "BoxError", "open_box", "seal", "shared_key"]
+__all__ = [
+    "KEY_SIZE",
+    "MAC_SIZE",
+    "NONCE_SIZE",
+    "BoxError",
+    "check_sizes",
+    "open_box",
+    "seal",
+    "shared_key",
+]
 
 KEY_SIZE = 32
 """Bytes in a public, secret or precomputed (``crypto_box_beforenm``) key."""
@@ -339,7 +348,7 @@ def _blocks_for(size: int) -> int:
     return (size + 32 + _BLOCK - 1) // _BLOCK
 
 
-def _check(nonce: bytes, key: bytes) -> None:
+def check_sizes(nonce: bytes, key: bytes) -> None:
     """Refuse wrong-sized keys and nonces: a caller bug, so ``ValueError`` and not BoxError."""
     if len(key) != KEY_SIZE:
         raise ValueError(f"key must be {KEY_SIZE} bytes, got {len(key)}")
@@ -375,7 +384,7 @@ def seal(message: bytes, nonce: bytes, key: bytes) -> bytes:
     exactly the 'box' bytes CurveZMQ puts on the wire. Keystream block 0 starts with the one-time
     Poly1305 key (32 bytes) and the message is xored with the keystream from byte 32 on.
     """
-    _check(nonce, key)
+    check_sizes(nonce, key)
     subkey = _subkey(bytes(key), bytes(nonce[:16]))
     stream = _keystream(subkey, nonce[16:], 0, _blocks_for(len(message)))
     ciphertext = _xor(message, stream, 32)
@@ -389,7 +398,7 @@ def open_box(box: bytes, nonce: bytes, key: bytes) -> bytes:
     as soon as the first keystream batch (which holds the Poly1305 key) is made: a forged box
     costs at most one batch however long it is.
     """
-    _check(nonce, key)
+    check_sizes(nonce, key)
     if len(box) < MAC_SIZE:
         raise BoxError(f"box too short: {len(box)} bytes, a box has at least {MAC_SIZE}")
     box = bytes(box)

@@ -9,16 +9,9 @@ from __future__ import annotations
 from nacl import bindings
 from nacl.exceptions import CryptoError
 
-from zmtp.curve_box import KEY_SIZE, MAC_SIZE, NONCE_SIZE, BoxError
+from zmtp.curve_box import KEY_SIZE, MAC_SIZE, BoxError, check_sizes
 
 __all__ = ["open_box", "seal", "shared_key"]
-
-
-def _check(nonce: bytes, key: bytes) -> None:
-    if len(key) != KEY_SIZE:
-        raise ValueError(f"key must be {KEY_SIZE} bytes, got {len(key)}")
-    if len(nonce) != NONCE_SIZE:
-        raise ValueError(f"nonce must be {NONCE_SIZE} bytes, got {len(nonce)}")
 
 
 def shared_key(public_key: bytes, secret_key: bytes) -> bytes:
@@ -33,13 +26,13 @@ def shared_key(public_key: bytes, secret_key: bytes) -> bytes:
 
 def seal(message: bytes, nonce: bytes, key: bytes) -> bytes:
     """Return MAC(16) + ciphertext: libsodium's crypto_secretbox, CurveZMQ's wire form."""
-    _check(nonce, key)
+    check_sizes(nonce, key)
     return bytes(bindings.crypto_secretbox(bytes(message), bytes(nonce), bytes(key)))
 
 
 def open_box(box: bytes, nonce: bytes, key: bytes) -> bytes:
     """Return the plaintext of ``box``; BoxError if it does not authenticate."""
-    _check(nonce, key)
+    check_sizes(nonce, key)
     if len(box) < MAC_SIZE:
         raise BoxError(f"box too short: {len(box)} bytes, a box has at least {MAC_SIZE}")
     try:

@@ -12,7 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from zmtp.errors import ZMTPError
+from zmtp.commands import Error
+from zmtp.errors import AuthenticationFailed, ZMTPError
 from zmtp.metadata import Metadata
 from zmtp.zap import ZapReply, ZapRequest
 
@@ -77,6 +78,19 @@ class Mechanism(ABC):
     def receive_command(self, body: bytes) -> None:
         """Handle one handshake command; raise a ProtocolError if the peer broke the rules."""
 
-    @abstractmethod
     def receive_zap_reply(self, reply: ZapReply) -> None:
-        """Continue the handshake with the ZAP handler's verdict on ``zap_request``."""
+        """Apply the handler's verdict on ``zap_request`` as libzmq does.
+
+        200 continues the handshake (:meth:`_zap_accepted`); 400 and 500 send ERROR with the
+        status code and fail; 300 sends nothing and leaves the handshake to time out.
+        """
+        self.zap_reply = reply
+        if reply.accepted:
+            self._zap_accepted()
+        elif reply.status_code != b"300":
+            self.commands_to_send.append(Error(reply.status_code).encode())
+            self.failure = AuthenticationFailed(reply.status_code, reply.status_text)
+
+    def _zap_accepted(self) -> None:
+        """Continue after a 200 verdict; only mechanisms that ask ZAP get one."""
+        raise AssertionError(f"{self.name.decode()} got a ZAP verdict it did not ask for")

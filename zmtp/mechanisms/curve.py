@@ -35,7 +35,6 @@ from zmtp.errors import (
     ZMTP_MALFORMED_COMMAND_MESSAGE,
     ZMTP_MALFORMED_COMMAND_READY,
     ZMTP_MALFORMED_COMMAND_WELCOME,
-    AuthenticationFailed,
     CryptographicError,
     KeyExchangeFailed,
     MalformedCommand,
@@ -356,11 +355,6 @@ class CurveServer(_Curve):
             self._key, b"CurveZMQMESSAGES", b"CurveZMQMESSAGEC", 1, self._client_last
         )
 
-    def receive_zap_reply(self, reply: ZapReply) -> None:
-        """200: READY. 400/500: ERROR with the code. 300: nothing (libzmq)."""
-        self.zap_reply = reply
-        if reply.accepted:
-            self._send_ready()
-        elif reply.status_code != b"300":
-            self.commands_to_send.append(Error(reply.status_code).encode())
-            self.failure = AuthenticationFailed(reply.status_code, reply.status_text)
+    def _zap_accepted(self) -> None:
+        """200: READY."""
+        self._send_ready()

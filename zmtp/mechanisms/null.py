@@ -10,10 +10,10 @@ the handshake to time out, which is what libzmq does.
 from __future__ import annotations
 
 from zmtp.commands import Error, Ready, parse_command, split_command
-from zmtp.errors import AuthenticationFailed, PeerRefused, UnexpectedCommand
+from zmtp.errors import PeerRefused, UnexpectedCommand
 from zmtp.mechanisms.base import Mechanism, ZapContext
 from zmtp.metadata import Metadata
-from zmtp.zap import ZapReply, ZapRequest
+from zmtp.zap import ZapRequest
 
 _RULE = "RFC 23: null = ready / error, each side sends one READY"
 
@@ -56,14 +56,9 @@ class NullMechanism(Mechanism):
                 rule=_RULE,
             )
 
-    def receive_zap_reply(self, reply: ZapReply) -> None:
-        """Send READY on 200, ERROR on 400/500, nothing on 300."""
-        self.zap_reply = reply
-        if reply.accepted:
-            self._send_ready()
-        elif reply.status_code != b"300":
-            self.commands_to_send.append(Error(reply.status_code).encode())
-            self.failure = AuthenticationFailed(reply.status_code, reply.status_text)
+    def _zap_accepted(self) -> None:
+        """200: send the READY that was held back."""
+        self._send_ready()
 
     def _send_ready(self) -> None:
         self.commands_to_send.append(Ready(self._local_metadata).encode())

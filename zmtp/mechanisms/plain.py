@@ -23,7 +23,6 @@ from __future__ import annotations
 from zmtp.commands import Error, Ready, parse_command, split_command
 from zmtp.errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
-    AuthenticationFailed,
     MalformedCommand,
     PeerRefused,
     UnexpectedCommand,
@@ -170,12 +169,7 @@ class PlainServer(Mechanism):
             (username, password),
         )
 
-    def receive_zap_reply(self, reply: ZapReply) -> None:
-        """200: WELCOME. 400/500: ERROR with the code. 300: nothing (libzmq)."""
-        self.zap_reply = reply
-        if reply.accepted:
-            self.commands_to_send.append(_WELCOME)
-            self._welcomed = True
-        elif reply.status_code != b"300":
-            self.commands_to_send.append(Error(reply.status_code).encode())
-            self.failure = AuthenticationFailed(reply.status_code, reply.status_text)
+    def _zap_accepted(self) -> None:
+        """200: WELCOME; the client then sends INITIATE."""
+        self.commands_to_send.append(_WELCOME)
+        self._welcomed = True
