@@ -33,6 +33,7 @@ from zmtp.metadata import Metadata
 from zmtp.monitor import encode_event
 from zmtp.options import HWM_OPTIONS, option_spec, validate
 from zmtp.pipe import Message
+from zmtp.signal_fd import SignalFD
 from zmtp.sockets import create_socket_core
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class Socket:
         self._lock = threading.RLock()
         self._ready = threading.Condition(self._lock)
         self._watchers: set[Callable[[], None]] = set()
+        # getsockopt(FD)'s descriptor, made on first use (see zmtp.signal_fd).
+        self._signal_fd: SignalFD | None = None
         self._sending: list[bytes] = []
         # Frames of a message already taken from the socket but not yet handed out by recv();
         # RCVMORE is whether any are left. Mutated in place: assigning attributes goes
@@ -344,7 +347,22 @@ class Socket:
 
     # -- polling ------------------------------------------------------------------------------
 
+    def _file_descriptor(self) -> int:
+        """Create (once) the descriptor of zmtp.signal_fd and return its number."""
+        with self._lock:
+            if self._signal_fd is None:
+                signal_fd = SignalFD()
+                self._signal_fd = signal_fd
+                self._watchers.add(signal_fd.signal)
+                # Readable at first: whatever is already queued is seen at the first EVENTS.
+                signal_fd.signal()
+            return self._signal_fd.fileno()
+
     def _events(self) -> int:
+        signal_fd = self._signal_fd
+        if signal_fd is not None:
+            # Reset before looking: a change from now on makes the descriptor readable again.
+            signal_fd.clear()
         with self._lock:
             events = 0
             if self._receiving or self._core.readable():
@@ -442,11 +460,7 @@ class Socket:
         if option == _O.LAST_ENDPOINT:
             return self.last_endpoint
         if option == _O.FD:
-            raise ZMQError(
-                Errno.ENOTSUP,
-                "zmtp sockets have no file descriptor yet: use Poller, Socket.poll or "
-                "zmtp.asyncio to wait on them",
-            )
+            return self._file_descriptor()
         try:
             spec = option_spec(option)
         except ConfigurationError as exc:
@@ -573,6 +587,9 @@ class Socket:
         self.disable_monitor()
         self._closed = True
         self._unusable = True
+        if self._signal_fd is not None:
+            self._watchers.discard(self._signal_fd.signal)
+            self._signal_fd.close()
         try:
             # As zmq_close: addresses are free when close() returns, while queued messages
             # get up to LINGER ms in the background; Context.term() waits for them.
