@@ -120,7 +120,8 @@ class Pipe:
 
     def matches(self, topic_frame: bytes) -> bool:
         """Whether a message whose first frame is ``topic_frame`` matches a subscription."""
-        return any(topic_frame.startswith(topic) for topic in self.subscriptions)
+        # bytes.startswith takes a tuple of prefixes: the whole match runs in C.
+        return topic_frame.startswith(tuple(self.subscriptions))
 
     def __repr__(self) -> str:
         return (

@@ -54,6 +54,9 @@ class Pub(SocketCore):
         super().__init__(options)
         # How many peers want each topic: decides which changes XPUB reports.
         self._wanted: dict[bytes, int] = {}
+        # Read on every send, so kept as attributes (set_option keeps them in step).
+        self._invert = bool(self.option(_O.INVERT_MATCHING))
+        self._nodrop = bool(self.option(_O.XPUB_NODROP))
 
     def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:
         """Apply a peer's SUBSCRIBE or CANCEL to its set; tell XPUB what changed."""
@@ -87,18 +90,19 @@ class Pub(SocketCore):
             self._manual_subscription(value, option is _O.SUBSCRIBE)
             return
         super().set_option(option, value)
+        if option is _O.INVERT_MATCHING:
+            self._invert = bool(value)
+        elif option is _O.XPUB_NODROP:
+            self._nodrop = bool(value)
 
     def _manual_subscription(self, topic: bytes, subscribe: bool) -> None:
         """Apply the application's (un)subscription to the last notice's peer (XPUB only)."""
 
-    def _matching(self, first_frame: bytes) -> list[Pipe]:
-        invert = bool(self.option(_O.INVERT_MATCHING))
-        return [pipe for pipe in self.pipes if pipe.matches(first_frame) != invert]
-
     def send(self, message: Message) -> None:
         """Queue on every matching peer with room; drop for full ones (EAGAIN if NODROP)."""
-        targets = self._matching(message[0])
-        if self.option(_O.XPUB_NODROP) and not all(pipe.writable() for pipe in targets):
+        first, invert = message[0], self._invert
+        targets = [pipe for pipe in self.pipes if pipe.matches(first) != invert]
+        if self._nodrop and not all(pipe.writable() for pipe in targets):
             raise Again()
         for pipe in targets:
             if pipe.writable():
@@ -106,7 +110,7 @@ class Pub(SocketCore):
 
     def writable(self) -> bool:
         """Say yes: a publisher never blocks, except under XPUB_NODROP with a full peer."""
-        if self.option(_O.XPUB_NODROP):
+        if self._nodrop:
             return all(pipe.writable() for pipe in self.pipes)
         return True
 
@@ -260,7 +264,7 @@ class Sub(XSub):
 
     def _wanted(self, first_frame: bytes) -> bool:
         invert = bool(self.option(_O.INVERT_MATCHING))
-        hit = any(first_frame.startswith(topic) for topic in self._subscriptions)
+        hit = first_frame.startswith(tuple(self._subscriptions))  # all prefixes, in C
         return hit != invert
 
     def recv(self) -> Message:
