@@ -1,0 +1,1 @@
+"""``zmq.utils``: the helpers pyzmq programs import (z85, monitor, jsonapi)."""
