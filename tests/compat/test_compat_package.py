@@ -45,19 +45,21 @@ def test_path_command_prints_the_package_directory() -> None:
 
 
 def test_zmq_is_zmtp_and_no_libzmq_is_loaded() -> None:
-    """With the path first, zmq is zmtp's package, pyzmq's backend and libzmq stay out."""
+    """With the path first, zmq is zmtp's package; pyzmq's backends and libzmq stay out."""
     out = run_as_zmq(
         "import sys, zmq, zmq.asyncio, zmq.error, zmq.constants, zmq.auth.thread,"
         " zmq.auth.asyncio, zmq.auth.certs, zmq.utils.z85, zmq.utils.monitor, zmq.utils.jsonapi\n"
         "print(zmq.__file__)\n"
         "print(any('libzmq' in line for line in open('/proc/self/maps')))\n"
-        "print(sorted(m for m in sys.modules if m.startswith('zmq.backend')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('zmq.backend.', 'zmtp.compat'))))\n"
+        "import zmtp; print(zmq.backend.Socket is zmtp.Socket)\n"
         "print(zmq.zmq_version(), zmq.has('curve'), zmq.has('pgm'), zmq.Message is zmq.Frame)\n"
     )
-    file, libzmq, backend, versions = out.splitlines()
+    file, libzmq, backend, same_socket, versions = out.splitlines()
     assert file.startswith(zmtp.compat.path())
     assert libzmq == "False"
-    assert backend == "[]"
+    assert backend == "[]", "neither pyzmq's Cython nor its CFFI backend"
+    assert same_socket == "True"
     assert versions == "4.3.5 True False True"
 
 

@@ -93,5 +93,6 @@ def has(capability: str) -> bool:
     """Say whether zmtp supports ``capability`` (ipc, curve; not pgm, tipc, norm, gssapi, draft)."""
     return _CAPABILITIES.get(capability, False)
 
+
 # Imported last: it takes the version functions above from this module.
 from . import backend  # noqa: E402
