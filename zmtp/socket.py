@@ -31,7 +31,7 @@ from zmtp.errors import (
 from zmtp.frame import Frame
 from zmtp.metadata import Metadata
 from zmtp.monitor import encode_event
-from zmtp.options import HWM_OPTIONS, option_spec, validate
+from zmtp.options import HWM_OPTIONS, OPTIONS, option_spec, validate
 from zmtp.pipe import Message
 from zmtp.signal_fd import SignalFD
 from zmtp.sockets import create_socket_core
@@ -439,6 +439,10 @@ class Socket:
     def setsockopt(self, option: int, value: Any) -> None:
         """Set a socket option, checked as libzmq checks it (EINVAL, TypeError)."""
         self._check_open()
+        if option not in OPTIONS and type(value) is not int:
+            # pyzmq takes an unknown option for an int one: any other value is a TypeError
+            # before libzmq gets to say EINVAL.
+            raise TypeError(f"option {option!r} is not a known socket option; expected an int")
         try:
             stored = validate(option, value, self.socket_type)
         except OptionTypeError as exc:

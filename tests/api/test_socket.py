@@ -438,6 +438,23 @@ def test_an_unknown_option_number_is_einval(make: Maker, call: str) -> None:
     assert info.value.errno == zmtp.EINVAL
 
 
+@pytest.mark.parametrize("value", [b"5", "5", 5.0], ids=["bytes", "str", "float"])
+def test_an_unknown_option_with_a_non_int_value_is_type_error_as_in_pyzmq(
+    make: Maker, value: object
+) -> None:
+    """pyzmq treats an unknown option number as an int option (its test_bad_sockopts)."""
+    libzmq = zmq.Context()
+    try:
+        theirs = libzmq.socket(zmq.PUSH)
+        with pytest.raises(TypeError):
+            theirs.setsockopt(9999, value)
+        theirs.close(linger=0)
+    finally:
+        libzmq.term()
+    with pytest.raises(TypeError, match="9999"):
+        make(zmtp.PUSH).setsockopt(9999, value)
+
+
 def test_reading_an_unknown_option_attribute_is_attribute_error(make: Maker) -> None:
     with pytest.raises(AttributeError):
         _ = make(zmtp.PUSH).no_such_option
