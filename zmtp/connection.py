@@ -55,7 +55,15 @@ from zmtp.events import (
     MessagesReceived,
     SubscribeReceived,
 )
-from zmtp.frames import Buffer, DecodedItem, FrameDecoder, Message, encode_command, encode_message
+from zmtp.frames import (
+    Buffer,
+    DecodedItem,
+    FrameDecoder,
+    Message,
+    encode_command,
+    encode_message,
+    encode_messages,
+)
 from zmtp.greeting import Greeting, GreetingExchange
 from zmtp.mechanisms.base import (
     INNER_COMMAND,
@@ -293,6 +301,14 @@ class Connection:
             raise UsageError("a message has at least one frame")
         else:
             self._backlog.append(list(frames))  # type: ignore[arg-type]
+
+    def send_messages(self, messages: list[Message]) -> None:
+        """Queue many messages at once: :meth:`send_message` without the per-call cost."""
+        if self.state is _TRAFFIC and self._codec is None:
+            encode_messages(messages, self._out)
+            return
+        for frames in messages:
+            self.send_message(frames)
 
     def subscribe(self, topic: bytes) -> None:
         """Send a subscription: a SUBSCRIBE command to ZMTP 3.1 peers, ``0x01``+topic to 3.0."""

@@ -15,7 +15,7 @@ peer merely announced.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from zmtp.errors import MalformedFrame, MessageTooLarge
@@ -83,6 +83,40 @@ def encode_message(frames: Sequence[Buffer], out: list[Buffer]) -> None:
         else:
             out.append(_LONG_HEADER.pack(LONG | MORE if index < last else LONG, size))
         out.append(body)
+
+
+COPY_BELOW = 16 * 1024
+"""Bodies shorter than this are copied into a shared buffer by :func:`encode_messages`."""
+
+
+def encode_messages(messages: Iterable[Sequence[Buffer]], out: list[Buffer]) -> None:
+    """Append the wire form of many messages to ``out``, as few buffers as it takes.
+
+    The sender's loop: small single-frame messages (the common case, and the one whose cost is
+    all per-message overhead) are written into one bytearray; a large body is still appended
+    as its own buffer, uncopied, and multipart messages go through :func:`encode_message`.
+    Equal, byte for byte, to encoding each message on its own.
+    """
+    chunk = bytearray()
+    short_final = _SHORT_FINAL
+    for frames in messages:
+        if len(frames) == 1:
+            body = frames[0]
+            size = len(body)
+            if size <= MAX_SHORT_SIZE:
+                chunk += short_final[size]
+                chunk += body
+                continue
+            if size < COPY_BELOW:
+                chunk += _LONG_HEADER.pack(LONG, size)
+                chunk += body
+                continue
+        if chunk:
+            out.append(chunk)
+            chunk = bytearray()
+        encode_message(frames, out)
+    if chunk:
+        out.append(chunk)
 
 
 class FrameDecoder:

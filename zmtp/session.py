@@ -33,7 +33,7 @@ from zmtp.frames import Buffer
 from zmtp.mechanisms.base import Mechanism
 from zmtp.metadata import Metadata
 from zmtp.monitor import handshake_failure
-from zmtp.pipe import Pipe
+from zmtp.pipe import Message, Pipe
 from zmtp.sockets.base import SocketCore
 from zmtp.zap import ZapReply, ZapRequest
 
@@ -109,15 +109,23 @@ class Session:
             outbound = pipe.outbound
             was_full = not pipe.writable()
             count = len(outbound) if budget <= 0 else min(budget, len(outbound))
-            send = conn.send_message
+            # Messages go to the connection in runs (one encoding loop per run); a
+            # subscription change between them keeps its place in the stream.
+            run: list[Message] = []
             for _ in range(count):
                 item = outbound.popleft()
                 if type(item) is list:
-                    send(item)
-                elif isinstance(item, Subscribe):
+                    run.append(item)
+                    continue
+                if run:
+                    conn.send_messages(run)
+                    run = []
+                if isinstance(item, Subscribe):
                     conn.subscribe(item.topic)
                 elif isinstance(item, Cancel):
                     conn.cancel(item.topic)
+            if run:
+                conn.send_messages(run)
             if was_full:
                 self._on_change()
         return conn.buffers_to_send()
