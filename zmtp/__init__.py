@@ -35,6 +35,7 @@ from zmtp.errors import (
 from zmtp.frame import Frame
 from zmtp.metadata import Metadata
 from zmtp.poll import Poller, select
+from zmtp.proxy import device, proxy, proxy_steerable
 from zmtp.socket import Socket
 
 __version__ = "0.1.0"
@@ -70,6 +71,9 @@ __all__ = [
     "__version__",
     "curve_keypair",
     "curve_public",
+    "device",
+    "proxy",
+    "proxy_steerable",
     "select",
     "strerror",
 ]

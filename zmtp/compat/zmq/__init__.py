@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import zmtp
 from zmtp import *  # noqa: F403  (pyzmq's top level is every constant plus the classes)
-from zmtp import Context, Frame, Poller, Socket, curve_keypair, curve_public, select
+from zmtp import (
+    Context,
+    Frame,
+    Poller,
+    Socket,
+    curve_keypair,
+    curve_public,
+    device,
+    proxy,
+    proxy_steerable,
+    select,
+)
 from zmtp.constants import *  # noqa: F403
 from zmtp.errors import (
     Again,
@@ -47,8 +58,11 @@ __all__ = [
     "constants",
     "curve_keypair",
     "curve_public",
+    "device",
     "error",
     "has",
+    "proxy",
+    "proxy_steerable",
     "pyzmq_version",
     "pyzmq_version_info",
     "select",
