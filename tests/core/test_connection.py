@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from core_support import shuttle
 
 from zmtp.commands import (
     Cancel,
@@ -132,21 +133,6 @@ def handshaken(
     assert isinstance(events[0], HandshakeComplete)
     conn.data_to_send()
     return conn
-
-
-def shuttle(a: Connection, b: Connection, now: float = 0.0) -> tuple[bytes, bytes]:
-    """Carry bytes both ways until both sides are quiet; return what each one wrote."""
-    wrote_a = wrote_b = b""
-    while True:
-        out_a, out_b = a.data_to_send(), b.data_to_send()
-        if not out_a and not out_b:
-            return wrote_a, wrote_b
-        wrote_a += out_a
-        wrote_b += out_b
-        if out_a:
-            b.receive_data(out_a, now)
-        if out_b:
-            a.receive_data(out_b, now)
 
 
 def connect(
