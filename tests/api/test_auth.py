@@ -578,3 +578,25 @@ async def test_asyncio_authenticator_in_a_blocking_context(ctx: zmtp.Context) ->
 def test_asyncio_authenticator_needs_a_loop(ctx: zmtp.Context) -> None:
     with pytest.raises(RuntimeError):
         AsyncioAuthenticator(ctx).start()
+
+
+def test_bound_sender_flushes_after_a_zap_verdict(ctx: zmtp.Context) -> None:
+    # The binder's handshake completes inside the ZAP reply, not on bytes read: its new pipe
+    # must still wake the writer, or a PUSH's messages wait for the peer to speak (PULL never
+    # does). Each round is a fresh connection through the authenticator.
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    try:
+        auth.allow("127.0.0.1")
+        for _ in range(5):
+            with ctx.socket(zmtp.PUSH) as server, ctx.socket(zmtp.PULL) as client:
+                server.linger = client.linger = 0
+                server.zap_domain = b"global"
+                port = server.bind_to_random_port("tcp://127.0.0.1")
+                client.connect(f"tcp://127.0.0.1:{port}")
+                assert server.poll(5000, zmtp.POLLOUT)
+                server.send(b"after the verdict", zmtp.NOBLOCK)
+                assert client.poll(5000)
+                assert client.recv() == b"after the verdict"
+    finally:
+        auth.stop()

@@ -104,7 +104,6 @@ class StreamProtocol(asyncio.Protocol):
         with self._lock:
             session = self._make_session(self)
             self.session = session
-            self._watch_pipe(session.pipe)
             session.start(self._loop.time())
             self._start_reading()
             self._after(session)
@@ -160,7 +159,6 @@ class StreamProtocol(asyncio.Protocol):
             now = self._loop.time()
             for data in chunks:
                 session.receive(data, now)
-            self._watch_pipe(session.pipe)
             self._after(session)
 
     # -- writing ------------------------------------------------------------------------------
@@ -308,6 +306,9 @@ class StreamProtocol(asyncio.Protocol):
         """Write output, apply back-pressure, re-arm the timer, close when the session ended."""
         if self._sock is None:
             return
+        # The pipe appears when the handshake completes, which can happen on any path that
+        # ends here: bytes read, a timer, or a ZAP reply arriving from another socket.
+        self._watch_pipe(session.pipe)
         if self._out_bytes < _HIGH_WATER:
             self._queue(session.output(_FLUSH_BUDGET))
             pipe = session.pipe
