@@ -11,15 +11,25 @@ because a user thread only ever holds its own socket's lock, and never while it 
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from zmtp.commands import Cancel, Subscribe
 from zmtp.pipe import Pipe
 from zmtp.sockets.base import SocketCore
+
+
+class Scheduler(Protocol):
+    """What a link needs of its event loop: an asyncio loop, or the Twisted driver's adapter."""
+
+    def call_soon(self, callback: Callable[[], object], /) -> object:
+        """Run ``callback`` soon, in the loop's thread (called from that thread)."""
+
+    def call_soon_threadsafe(self, callback: Callable[[], object], /) -> object:
+        """Run ``callback`` soon, in the loop's thread (called from any thread)."""
 
 
 @dataclass(eq=False)
@@ -38,7 +48,7 @@ class InprocLink:
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
+        loop: Scheduler,
         connecter: InprocSide,
         binder: InprocSide,
         connecter_pipe: Pipe | None = None,

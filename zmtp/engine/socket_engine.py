@@ -18,15 +18,12 @@ from transports import get_transport, parse_endpoint
 from transports.base import Listening, StreamTransport, TransportOptions
 from zmtp.connection import ConnectionOptions
 from zmtp.constants import Errno, Event, SocketOption, SocketType
+from zmtp.engine import settings
 from zmtp.engine.inproc import InprocLink, InprocSide
 from zmtp.engine.stream import StreamProtocol
 from zmtp.engine.zap_client import ZapCall
 from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
 from zmtp.mechanisms.base import Mechanism
-from zmtp.mechanisms.curve import CurveClient, CurveServer
-from zmtp.mechanisms.null import NullMechanism
-from zmtp.mechanisms.plain import PlainClient, PlainServer
-from zmtp.mechanisms.selection import CURVE, NULL, PLAIN
 from zmtp.pipe import Pipe
 from zmtp.session import Session
 from zmtp.sockets.base import SocketCore
@@ -96,57 +93,20 @@ class SocketEngine:
     # -- options as the lower layers want them ----------------------------------------------
 
     def _int(self, option: SocketOption) -> int:
-        value = self.core.options.get(option, 0)
-        return value if isinstance(value, int) else 0
+        return settings.int_option(self.core, option)
 
     def _bytes(self, option: SocketOption) -> bytes:
-        value = self.core.options.get(option, b"")
-        return value if isinstance(value, bytes) else b""
+        return settings.bytes_option(self.core, option)
 
     def connection_options(self, peer_address: bytes = b"") -> ConnectionOptions:
         """Build a ConnectionOptions from the socket's current option values."""
-        heartbeat_timeout = self._int(_O.HEARTBEAT_TIMEOUT)
-        return ConnectionOptions(
-            socket_type=self.core.socket_type,
-            routing_id=self._bytes(_O.ROUTING_ID),
-            max_message_size=self._int(_O.MAXMSGSIZE),
-            handshake_interval=self._int(_O.HANDSHAKE_IVL) / 1000,
-            heartbeat_interval=self._int(_O.HEARTBEAT_IVL) / 1000,
-            heartbeat_ttl=self._int(_O.HEARTBEAT_TTL) / 1000,
-            heartbeat_timeout=None if heartbeat_timeout < 0 else heartbeat_timeout / 1000,
-            peer_address=peer_address,
-            zap_domain=self._zap_domain(),
+        return settings.connection_options(
+            self.core, zap_bound=ZAP_ENDPOINT in self.inproc.bound, peer_address=peer_address
         )
-
-    def _zap_domain(self) -> bytes | None:
-        """Return the ZAP domain if this socket's connections must consult ZAP, else None.
-
-        libzmq asks ZAP only when a handler is bound, and then for PLAIN and CURVE servers
-        always, for NULL only when ZAP_DOMAIN is set.
-        """
-        if ZAP_ENDPOINT not in self.inproc.bound:
-            return None
-        domain = self._bytes(_O.ZAP_DOMAIN)
-        if self._int(_O.MECHANISM) == NULL and not domain:
-            return None
-        return domain
 
     def mechanism(self) -> Mechanism:
         """Create the handshake machine of one connection, as the security options select."""
-        mechanism = self._int(_O.MECHANISM)
-        if mechanism == PLAIN:
-            if self.core.as_server:
-                return PlainServer()
-            return PlainClient(self._bytes(_O.PLAIN_USERNAME), self._bytes(_O.PLAIN_PASSWORD))
-        if mechanism == CURVE:
-            if self.core.as_server:
-                return CurveServer(self._bytes(_O.CURVE_SECRETKEY))
-            return CurveClient(
-                self._bytes(_O.CURVE_SERVERKEY),
-                self._bytes(_O.CURVE_PUBLICKEY),
-                self._bytes(_O.CURVE_SECRETKEY),
-            )
-        return NullMechanism()
+        return settings.mechanism(self.core)
 
     def ask_zap(self, protocol: StreamProtocol) -> Callable[[Session, ZapRequest], None]:
         """Return the callback a session of ``protocol`` uses to consult the ZAP handler."""
@@ -170,15 +130,7 @@ class SocketEngine:
 
     def transport_options(self) -> TransportOptions:
         """Build the options a transport needs."""
-        return TransportOptions(
-            ipv6=bool(self._int(_O.IPV6)),
-            backlog=self._int(_O.BACKLOG),
-            tcp_keepalive=self._int(_O.TCP_KEEPALIVE),
-            tcp_keepalive_idle=self._int(_O.TCP_KEEPALIVE_IDLE),
-            tcp_keepalive_cnt=self._int(_O.TCP_KEEPALIVE_CNT),
-            tcp_keepalive_intvl=self._int(_O.TCP_KEEPALIVE_INTVL),
-            connect_timeout_ms=self._int(_O.CONNECT_TIMEOUT),
-        )
+        return settings.transport_options(self.core)
 
     def emit(self, event: Event, value: int, endpoint: str) -> None:
         """Report a monitor event if someone listens for it."""

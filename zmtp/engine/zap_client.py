@@ -9,20 +9,26 @@ server would send it, envelope delimiter included. The link closes once the repl
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from zmtp.constants import SocketType
-from zmtp.engine.inproc import InprocLink, InprocSide
+from zmtp.engine.inproc import InprocLink, InprocSide, Scheduler
 from zmtp.errors import ZAP_MALFORMED_REPLY, Again, ZapReplyError
 from zmtp.socket_types import is_valid_peer
-from zmtp.sockets import create_socket_core
+from zmtp.sockets import SocketCore, create_socket_core
 from zmtp.zap import ZapReply, ZapRequest
 
-if TYPE_CHECKING:
-    from zmtp.engine.socket_engine import SocketEngine
+
+class ZapHandler(Protocol):
+    """The socket bound at the ZAP endpoint, as a driver (asyncio or Twisted) holds it."""
+
+    core: SocketCore
+
+    def inproc_side(self, routing_id: bytes = b"") -> InprocSide:
+        """Return the handler's end of an inproc link."""
+        ...
 
 
 class ZapCall:
@@ -30,8 +36,8 @@ class ZapCall:
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
-        handler: SocketEngine,
+        loop: Scheduler,
+        handler: ZapHandler,
         request: ZapRequest,
         on_reply: Callable[[ZapReply | ZapReplyError], None],
     ) -> None:
