@@ -430,14 +430,15 @@ def test_curve_secured_connection_between_twisted_peers() -> None:
 
 
 def zap_handler(factory: ZmqFactory, password: bytes) -> ZmqRouterConnection:
-    """A ZAP handler (RFC 27) on the factory's inproc: accepts one PLAIN password."""
+    """A ZAP handler (RFC 27) on the factory's inproc: accepts NULL and one PLAIN password."""
     handler = ZmqRouterConnection(factory)
 
     def judge(message: list[bytes]) -> None:
         peer, delimiter, version, request_id = message[:4]
         mechanism, credentials = message[7], message[8:]
-        accepted = mechanism == b"PLAIN" and credentials[1:] == [password]
-        status = [b"200", b"OK", credentials[0]] if accepted else [b"400", b"denied", b""]
+        accepted = mechanism == b"NULL" or (mechanism == b"PLAIN" and credentials[1:] == [password])
+        user_id = credentials[0] if credentials else b""
+        status = [b"200", b"OK", user_id] if accepted else [b"400", b"denied", b""]
         handler.send([peer, delimiter, version, request_id, *status, b""])
 
     handler.callback = judge
@@ -468,6 +469,25 @@ def test_plain_credentials_are_judged_by_the_zap_handler() -> None:
     received, refusals = run("select", scenario)
     assert received == [[b"hello"]]
     assert refusals[0] == 400
+
+
+def test_bound_sender_keeps_sending_after_a_zap_verdict() -> None:
+    """The binder's handshake completes inside the ZAP reply; later sends must still go out."""
+
+    async def scenario(factory: ZmqFactory) -> list[Any]:
+        zap_handler(factory, b"secret")
+        inbox = Inbox()
+        push = ZmqPushConnection(factory)
+        push.zap_domain = b"global"  # NULL asks ZAP after READY: the verdict ends the handshake
+        push.bind("tcp://127.0.0.1:*")
+        pull = ZmqPullConnection(factory, callback=inbox)
+        pull.connect(push.last_endpoint)
+        await push.send(b"first")
+        await inbox.wait(1)
+        await push.send(b"second")
+        return await inbox.wait(2)
+
+    assert run("select", scenario) == [[b"first"], [b"second"]]
 
 
 @pytest.mark.parametrize("kind", REACTOR_KINDS)

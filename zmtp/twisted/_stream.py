@@ -75,7 +75,6 @@ class SessionProtocol(Protocol):
         try:
             session = self._make_session(self)
             self.session = session
-            self._watch_pipe(session.pipe)
             session.start(self._reactor.seconds())
         finally:
             self._busy = False
@@ -89,7 +88,6 @@ class SessionProtocol(Protocol):
         self._busy = True
         try:
             session.receive(data, self._reactor.seconds())
-            self._watch_pipe(session.pipe)
         finally:
             self._busy = False
         self._after(session)
@@ -206,6 +204,9 @@ class SessionProtocol(Protocol):
             self._busy = False
 
     def _drive(self, session: Session) -> None:
+        # The pipe appears when the handshake completes, which can happen on any path that
+        # ends here: bytes received, a timer, or a ZAP verdict from another connection.
+        self._watch_pipe(session.pipe)
         transport = self._transport()
         if not self._writing_paused:
             buffers = session.output(_FLUSH_BUDGET)
