@@ -70,8 +70,8 @@ def _encoded(address: str, endpoint: str) -> bytes:
     if len(raw) >= SUN_PATH_SIZE:
         raise zmq_error(
             Errno.ENAMETOOLONG,
-            f"{endpoint}: the path is {len(raw)} bytes; ipc paths must be shorter than "
-            f"{SUN_PATH_SIZE} bytes (sizeof sun_path)",
+            f"{endpoint}: the path is {len(raw)} bytes; ipc paths can be at most "
+            f"{SUN_PATH_SIZE - 1} bytes (sizeof sun_path, less its terminating NUL)",
         )
     if raw == b"@":
         raise zmq_error(Errno.EINVAL, f"{endpoint}: an abstract socket name needs text after '@'")

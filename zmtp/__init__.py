@@ -32,17 +32,17 @@ from zmtp.errors import (
     ZMQVersionError,
     strerror,
 )
-from zmtp.frame import Frame
+from zmtp.frame import COPY_THRESHOLD, Frame
 from zmtp.metadata import Metadata
 from zmtp.poll import Poller, select
 from zmtp.proxy import device, proxy, proxy_steerable
 from zmtp.socket import Socket
+from zmtp.tracker import MessageTracker
 
 __version__ = "0.1.0"
 
-del annotations  # type: ignore[name-defined]  # noqa: F821  (leaked by the star import)
-
 __all__ = [
+    "COPY_THRESHOLD",
     "Again",
     "Connection",
     "ConnectionOptions",
@@ -56,6 +56,7 @@ __all__ = [
     "Frame",
     "InterruptedSystemCall",
     "MessageOption",
+    "MessageTracker",
     "Metadata",
     "NotDone",
     "PollEvent",

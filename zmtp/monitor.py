@@ -11,8 +11,10 @@ for HANDSHAKE_FAILED_PROTOCOL and the ZAP status for HANDSHAKE_FAILED_AUTH.
 from __future__ import annotations
 
 import errno as _errno
+import inspect
 import struct
-from typing import Any, TypedDict
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypedDict, overload
 
 from zmtp.constants import Event
 from zmtp.errors import (
@@ -25,6 +27,10 @@ from zmtp.errors import (
     ZMQError,
     ZMTPError,
 )
+
+if TYPE_CHECKING:
+    from zmtp.asyncio import Socket as AsyncSocket
+    from zmtp.socket import Socket
 
 _HEADER = struct.Struct("=HI")
 _ZAP_CODES = frozenset({b"300", b"400", b"500"})
@@ -51,9 +57,30 @@ def parse_monitor_message(msg: list[bytes]) -> MonitorEvent:
     return {"event": Event(event), "value": value, "endpoint": msg[1]}
 
 
-def recv_monitor_message(socket: Any, flags: int = 0) -> MonitorEvent:
-    """Receive and parse one monitor message from ``socket``."""
-    return parse_monitor_message(socket.recv_multipart(flags))
+@overload
+def recv_monitor_message(  # type: ignore[overload-overlap]  # the asyncio Socket subclasses Socket
+    socket: AsyncSocket, flags: int = 0
+) -> Awaitable[MonitorEvent]: ...
+
+
+@overload
+def recv_monitor_message(socket: Socket, flags: int = 0) -> MonitorEvent: ...
+
+
+def recv_monitor_message(socket: Any, flags: int = 0) -> MonitorEvent | Awaitable[MonitorEvent]:
+    """Receive and parse one monitor message from ``socket``.
+
+    From an asyncio socket (whose ``recv_multipart`` returns an awaitable) the result is an
+    awaitable of the parsed event, as in pyzmq.
+    """
+    msg = socket.recv_multipart(flags)
+    if inspect.isawaitable(msg):
+        return _parse_when_received(msg)
+    return parse_monitor_message(msg)
+
+
+async def _parse_when_received(msg: Awaitable[list[bytes]]) -> MonitorEvent:
+    return parse_monitor_message(await msg)
 
 
 def handshake_failure(error: ZMTPError | None) -> tuple[Event, int]:

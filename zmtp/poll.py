@@ -31,6 +31,10 @@ class Poller:
         self.sockets: list[tuple[Any, int]] = []
         self._map: dict[Any, int] = {}
 
+    def __contains__(self, socket: Any) -> bool:
+        """Whether ``socket`` is registered (with some events: flags 0 unregisters)."""
+        return socket in self._map
+
     def register(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
         """Watch ``socket`` for ``flags``; flags 0 unregisters, as in pyzmq."""
         if not flags:

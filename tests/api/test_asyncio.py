@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from api_support import endpoint_maker, socket_maker
+from api_support import Worker, endpoint_maker, socket_maker
 
 import zmtp
 import zmtp.asyncio
@@ -369,3 +370,262 @@ async def test_a_send_cancelled_as_room_appears_sends_the_whole_message_or_nothi
         assert rest in ([], [message])
         outcomes.add(bool(rest))
     assert outcomes  # at least one outcome was seen; either is correct
+
+
+# -- Futures, as pyzmq's zmq.asyncio returns them ----------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_an_operation_that_need_not_wait_returns_a_future_already_done(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://done-at-once", zmtp.PULL, zmtp.PUSH)
+    sent = push.send(b"x")
+    assert isinstance(sent, asyncio.Future)
+    assert sent.done()
+    assert sent.result() is None
+    assert await bounded(pull.poll(WAIT)) == zmtp.POLLIN
+    received = pull.recv()
+    assert isinstance(received, asyncio.Future)
+    assert received.done()
+    assert received.result() == b"x"
+
+
+@pytest.mark.asyncio
+async def test_pending_recvs_get_the_frames_in_call_order(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://order", zmtp.PULL, zmtp.PUSH)
+    first, second, rest = pull.recv(), pull.recv(), pull.recv_multipart()
+    assert not any(f.done() for f in (first, second, rest))
+    await push.send_multipart([b"1", b"2", b"3"])
+    await push.send_multipart([b"next"])
+    assert await bounded(rest) == [b"3"]
+    assert (first.result(), second.result()) == (b"1", b"2")
+    assert await bounded(pull.recv_multipart()) == [b"next"]
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_pending_future_is_skipped_and_not_kept(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://skip", zmtp.PULL, zmtp.PUSH)
+    first, second = pull.recv_multipart(), pull.recv_multipart()
+    assert first.cancel()
+    for _ in range(10):  # cancelled polls must not pile up on a quiet socket either
+        assert pull.poll(WAIT).cancel()
+    await asyncio.sleep(0)
+    assert len(pull._recv_futures) == 1
+    await push.send_multipart([b"a"])
+    assert await bounded(second) == [b"a"]
+    assert not pull._recv_futures
+
+
+@pytest.mark.asyncio
+async def test_a_message_whose_task_is_cancelled_before_it_resumes_is_given_back(
+    make: Maker,
+) -> None:
+    pull, push = linked(make, lambda: "inproc://give-back", zmtp.PULL, zmtp.PUSH)
+    received = pull.recv()
+
+    async def consume() -> bytes:
+        return await received
+
+    task = asyncio.ensure_future(consume())
+    # Registered before the task's own wake-up, so it runs first: the task is cancelled
+    # after its Future got the first frame and before the task could see it.
+    received.add_done_callback(lambda _: task.cancel())
+    await asyncio.sleep(0)  # the task now waits on the Future
+    await push.send_multipart([b"a", b"b"])
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(task)
+    assert received.result() == b"a"
+    assert await bounded(pull.recv()) == b"a"
+    assert pull.rcvmore
+    assert await bounded(pull.recv()) == b"b"
+    assert not pull.rcvmore
+
+
+@pytest.mark.asyncio
+async def test_a_message_cannot_be_given_back_once_the_socket_received_again(
+    make: Maker,
+) -> None:
+    pull, push = linked(make, lambda: "inproc://no-give-back", zmtp.PULL, zmtp.PUSH)
+    received = pull.recv()
+    later: list[asyncio.Future[bytes]] = []
+
+    async def consume() -> bytes:
+        return await received
+
+    def receive_again_then_cancel(_: object) -> None:
+        later.append(pull.recv())  # takes the second frame: the first can no longer go back
+        task.cancel()
+
+    task = asyncio.ensure_future(consume())
+    received.add_done_callback(receive_again_then_cancel)
+    await asyncio.sleep(0)
+    await push.send_multipart([b"a", b"b"])
+    with pytest.warns(RuntimeWarning, match="dropped"), pytest.raises(asyncio.CancelledError):
+        await bounded(task)
+    assert later[0].result() == b"b"
+    assert await bounded(pull.poll(QUIET)) == 0
+
+
+@pytest.mark.asyncio
+async def test_each_future_keeps_the_rcvtimeo_it_was_created_with(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://rcvtimeo-each", zmtp.PULL, zmtp.PUSH)
+    pull.rcvtimeo = QUIET
+    short = pull.recv()
+    pull.rcvtimeo = WAIT
+    long = pull.recv_multipart()
+    with pytest.raises(zmtp.Again):
+        await bounded(short)
+    await push.send_multipart([b"late"])
+    assert await bounded(long) == [b"late"]
+
+
+@pytest.mark.asyncio
+async def test_dontwait_does_not_overtake_a_pending_recv(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://overtake", zmtp.PULL, zmtp.PUSH)
+    waiting = pull.recv()
+    await push.send(b"1")
+    # Wait with the blocking API: the loop is held, so the pending recv was not served yet.
+    assert zmtp.Socket.poll(pull, WAIT) == zmtp.POLLIN
+    now = pull.recv(zmtp.DONTWAIT)
+    assert waiting.result() == b"1"
+    with pytest.raises(zmtp.Again):
+        await now
+
+
+@pytest.mark.asyncio
+async def test_pending_sends_leave_in_call_order_and_dontwait_does_not_overtake(
+    make: Maker,
+) -> None:
+    # inproc holds exactly SNDHWM + RCVHWM = 2 messages
+    pull, push = linked(
+        make, lambda: "inproc://send-order", zmtp.PULL, zmtp.PUSH, rcvhwm=1, sndhwm=1
+    )
+    for _ in range(2):
+        await bounded(push.send(b"fill"))
+    sends = [
+        push.send(b"a", zmtp.SNDMORE),
+        push.send(b"b"),
+        push.send_multipart([b"c"]),
+        push.send(b"d", zmtp.SNDMORE),
+        push.send(b"e"),
+    ]
+    assert [f.done() for f in sends] == [True, False, False, False, False]
+    with pytest.raises(zmtp.Again):
+        await push.send(b"x", zmtp.DONTWAIT)
+    received = [await bounded(pull.recv_multipart()) for _ in range(5)]
+    assert received == [[b"fill"], [b"fill"], [b"a", b"b"], [b"c"], [b"d", b"e"]]
+    await bounded(asyncio.gather(*sends))
+
+
+@pytest.mark.asyncio
+async def test_closing_a_socket_cancels_what_waits_on_it(make: Maker) -> None:
+    pull = make(zmtp.PULL)
+    receiving, polling = pull.recv(), pull.poll(WAIT)
+    poller = zmtp.asyncio.Poller()
+    poller.register(pull, zmtp.POLLIN)
+    polled = poller.poll(WAIT)
+    pull.close()
+    assert receiving.cancelled()
+    assert polling.cancelled()
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(polled)
+    with pytest.raises(zmtp.ZMQError) as info:
+        pull.poll()
+    assert info.value.errno == zmtp.ENOTSUP
+
+
+@pytest.mark.asyncio
+async def test_a_pending_recv_fails_with_eterm_when_the_context_ends() -> None:
+    context = zmtp.asyncio.Context()
+    pull = context.socket(zmtp.PULL)
+    pull.linger = 0
+    receiving = pull.recv()
+    terminating = Worker(context.term)
+    with pytest.raises(zmtp.ContextTerminated):
+        await bounded(receiving)
+    pull.close()
+    terminating.result()
+
+
+@pytest.mark.asyncio
+async def test_asyncio_poller_watches_blocking_sockets_too(actx: zmtp.asyncio.Context) -> None:
+    pull = actx.socket(zmtp.PULL, socket_class=zmtp.Socket)
+    push = actx.socket(zmtp.PUSH, socket_class=zmtp.Socket)
+    for sock in (pull, push):
+        sock.linger = 0
+    pull.bind("inproc://blocking-in-asyncio-poller")
+    push.connect("inproc://blocking-in-asyncio-poller")
+    poller = zmtp.asyncio.Poller()
+    poller.register(pull, zmtp.POLLIN)
+    polled = poller.poll(WAIT)
+    assert not polled.done()
+    push.send(b"x")
+    assert await bounded(polled) == [(pull, zmtp.POLLIN)]
+    assert pull.recv() == b"x"
+
+
+@pytest.mark.asyncio
+async def test_send_serialized_and_recv_serialized(make: Maker) -> None:
+    router, dealer = linked(make, lambda: "inproc://serialized", zmtp.ROUTER, zmtp.DEALER)
+    await bounded(dealer.send_serialized({"n": 1}, lambda m: [json.dumps(m).encode()]))
+    identity, body = await bounded(router.recv_serialized(lambda frames: frames))
+    assert json.loads(body) == {"n": 1}
+    with pytest.raises(TypeError):
+        await bounded(router.send_serialized(json, json.dumps))  # serialize fails at once
+    await router.send_multipart([identity, b"not json"])
+    with pytest.raises(json.JSONDecodeError):
+        await bounded(dealer.recv_serialized(lambda frames: json.loads(frames[0])))
+
+
+def test_a_socket_moves_to_a_new_event_loop_and_cancels_what_waited_on_the_old(
+    make: Maker,
+) -> None:
+    pull, push = linked(make, lambda: "inproc://loops", zmtp.PULL, zmtp.PUSH)
+
+    async def start_recv() -> asyncio.Future[bytes]:
+        return pull.recv()
+
+    async def round_trip() -> bytes:
+        await push.send(b"x")
+        return await bounded(pull.recv())
+
+    old = asyncio.new_event_loop()
+    try:
+        stale = old.run_until_complete(start_recv())
+        assert asyncio.run(round_trip()) == b"x"
+        old.run_until_complete(asyncio.sleep(0))  # runs the cancellation sent to the old loop
+        assert stale.cancelled()
+    finally:
+        old.close()
+
+
+@pytest.mark.asyncio
+async def test_recv_into_fills_the_buffer_once_a_frame_arrives(make: Maker) -> None:
+    pull, push = linked(make, lambda: "inproc://recv-into", zmtp.PULL, zmtp.PUSH)
+    buffer = bytearray(4)
+    receiving = pull.recv_into(buffer)
+    assert not receiving.done()
+    await push.send(b"abcdef")
+    assert await bounded(receiving) == 6  # the frame's size: it was truncated
+    assert buffer == b"abcd"
+    with pytest.raises(ValueError):
+        await pull.recv_into(buffer, nbytes=-1)
+
+
+@pytest.mark.asyncio
+async def test_an_asyncio_socket_made_on_a_blocking_socket_shares_it(
+    actx: zmtp.asyncio.Context,
+) -> None:
+    pull = actx.socket(zmtp.PULL, socket_class=zmtp.Socket)
+    push = actx.socket(zmtp.PUSH, socket_class=zmtp.Socket)
+    for sock in (pull, push):
+        sock.linger = 0
+    on_pull = zmtp.asyncio.Socket.from_socket(pull)
+    assert isinstance(on_pull, zmtp.asyncio.Socket)
+    assert (on_pull.underlying, on_pull.type) == (pull.underlying, zmtp.PULL)
+    pull.bind("inproc://shared")
+    push.connect("inproc://shared")
+    receiving = on_pull.recv()
+    push.send(b"x")
+    assert await bounded(receiving) == b"x"
+    with pytest.warns(DeprecationWarning, match="io_loop"):
+        zmtp.asyncio.Socket(pull, io_loop=asyncio.get_running_loop())

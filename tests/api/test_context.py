@@ -42,7 +42,7 @@ def _blocked_in(worker: Worker, sock: zmtp.Socket) -> None:
     socket; this keeps "the other thread is blocked" free of sleeps.
     """
     for _ in range(WAIT // 5):
-        if sock._waiter is not None or not worker.thread.is_alive():
+        if sock._handle.waiter is not None or not worker.thread.is_alive():
             return
         worker.join(0.005)
     pytest.fail("the worker never blocked")
@@ -96,7 +96,7 @@ def test_socket_makes_a_socket_of_the_type_in_this_context(ctx: zmtp.Context) ->
 
 
 def test_socket_keyword_arguments_set_options_a_zmtp_extension(ctx: zmtp.Context) -> None:
-    """pyzmq passes keyword arguments to the socket class instead; zmtp sets them as options."""
+    """As in pyzmq the keywords go to the socket class; zmtp.Socket takes them as options."""
     sock = ctx.socket(zmtp.DEALER, linger=0, routing_id=b"kw")
     assert (sock.linger, sock.routing_id) == (0, b"kw")
     sock.close()

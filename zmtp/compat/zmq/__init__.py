@@ -1,65 +1,91 @@
 """pyzmq's ``zmq`` module, backed by zmtp (no libzmq): see :mod:`zmtp.compat`.
 
-Version functions are honest about what answers: ``zmq_version()`` is the libzmq release whose
-behaviour zmtp reproduces (4.3.5), ``pyzmq_version()``/``__version__`` the pyzmq API level
-followed, marked with zmtp's own version, and ``has()`` reports what zmtp really supports.
+The layout is pyzmq's: ``zmq.backend`` (what pyzmq compiles, here zmtp's classes),
+``zmq.sugar`` (pyzmq's Python layer), ``zmq.constants``, ``zmq.error``, and the pure-Python
+helpers (``zmq.utils``, ``zmq.log``, ``zmq.decorators``, ``zmq.ssh``, ``zmq.auth``).
+
+Version functions are honest about what answers (see :mod:`zmq.sugar.version`):
+``zmq_version()`` is the libzmq release whose behaviour zmtp reproduces (4.3.5),
+``pyzmq_version()``/``__version__`` the pyzmq API level followed, marked with zmtp's own
+version, and ``has()`` reports what zmtp really supports.
 """
 
 from __future__ import annotations
 
-import zmtp
-from zmtp import *  # noqa: F403  (pyzmq's top level is every constant plus the classes)
-from zmtp import (
+from zmtp.constants import *  # noqa: F403  (pyzmq's top level is every constant plus the classes)
+
+# Submodules are attributes of the package, as in pyzmq (not in __all__, as there).
+from . import asyncio, auth, backend, constants, error, sugar, utils  # noqa: F401
+from .backend import (
+    IPC_PATH_MAX_LEN,
+    PYZMQ_DRAFT_API,
     Context,
     Frame,
-    Poller,
+    Message,
     Socket,
     curve_keypair,
     curve_public,
-    device,
+    has,
     proxy,
     proxy_steerable,
-    select,
+    strerror,
+    zmq_poll,
 )
-from zmtp.constants import *  # noqa: F403
-from zmtp.errors import (
+from .error import (
     Again,
     ContextTerminated,
+    DraftFDWarning,
     InterruptedSystemCall,
     NotDone,
+    ZMQBaseError,
     ZMQBindError,
     ZMQError,
     ZMQVersionError,
-    ZMTPError,
-    strerror,
+)
+from .sugar import _FINISHED_TRACKER, MessageTracker, Stopwatch, SyncContext, SyncSocket, device
+from .sugar.frame import COPY_THRESHOLD
+from .sugar.poll import Poller, select
+from .sugar.version import (
+    __revision__,
+    __version__,
+    pyzmq_version,
+    pyzmq_version_info,
+    zmq_version,
+    zmq_version_info,
 )
 
-from . import asyncio, auth, constants, error, utils
+#: Whether libzmq's DRAFT API is available (pyzmq: built and loaded with it); it is not.
+DRAFT_API = False
 
 __all__ = [
+    "COPY_THRESHOLD",
+    "DRAFT_API",
+    "IPC_PATH_MAX_LEN",
+    "PYZMQ_DRAFT_API",
+    "_FINISHED_TRACKER",
     "Again",
     "Context",
     "ContextTerminated",
+    "DraftFDWarning",
     "Frame",
     "InterruptedSystemCall",
     "Message",
+    "MessageTracker",
     "NotDone",
     "Poller",
     "Socket",
+    "Stopwatch",
     "SyncContext",
     "SyncSocket",
     "ZMQBaseError",
     "ZMQBindError",
     "ZMQError",
     "ZMQVersionError",
-    "asyncio",
-    "auth",
-    "backend",
-    "constants",
+    "__revision__",
+    "__version__",
     "curve_keypair",
     "curve_public",
     "device",
-    "error",
     "has",
     "proxy",
     "proxy_steerable",
@@ -67,46 +93,14 @@ __all__ = [
     "pyzmq_version_info",
     "select",
     "strerror",
-    "utils",
+    "zmq_poll",
     "zmq_version",
     "zmq_version_info",
 ]
+__all__ += constants.__all__
 
-Message = Frame
-SyncContext = Context
-SyncSocket = Socket
-ZMQBaseError = ZMTPError
-
-_LIBZMQ = (4, 3, 5)
-_PYZMQ = (27, 2, 0)
-__version__ = f"{'.'.join(map(str, _PYZMQ))}+zmtp.{zmtp.__version__}"
-_CAPABILITIES = {"ipc": True, "curve": True}
-
-
-def zmq_version_info() -> tuple[int, int, int]:
-    """Return the libzmq release whose behaviour zmtp reproduces on the wire and in the API."""
-    return _LIBZMQ
-
-
-def zmq_version() -> str:
-    """Return :func:`zmq_version_info` as text."""
-    return ".".join(map(str, _LIBZMQ))
-
-
-def pyzmq_version_info() -> tuple[int, int, int]:
-    """Return the pyzmq API level this package follows."""
-    return _PYZMQ
-
-
-def pyzmq_version() -> str:
-    """Return the pyzmq API level, marked as zmtp's (``27.2.0+zmtp.<zmtp version>``)."""
-    return __version__
-
-
-def has(capability: str) -> bool:
-    """Say whether zmtp supports ``capability`` (ipc, curve; not pgm, tipc, norm, gssapi, draft)."""
-    return _CAPABILITIES.get(capability, False)
-
-
-# Imported last: it takes the version functions above from this module.
-from . import backend  # noqa: E402
+# Under pyzmq's name the classes present themselves as pyzmq's do (``<zmq.Context(1 socket)
+# at 0x...>``), so that a pyzmq program's logs read as before; zmtp.Context is zmq.Context.
+Context._repr_cls = "zmq.Context"
+Socket._repr_cls = "zmq.Socket"
+Frame._repr_cls = "zmq.Frame"

@@ -19,6 +19,7 @@ ZMQBaseError = ZMTPError
 __all__ = [
     "Again",
     "ContextTerminated",
+    "DraftFDWarning",
     "InterruptedSystemCall",
     "NotDone",
     "ZMQBaseError",
@@ -27,3 +28,11 @@ __all__ = [
     "ZMQVersionError",
     "strerror",
 ]
+
+
+class DraftFDWarning(RuntimeWarning):
+    """pyzmq's warning about its emulated FD on thread-safe DRAFT sockets.
+
+    zmtp never issues it; it exists so that programs filtering it
+    (``warnings.simplefilter("ignore", zmq.error.DraftFDWarning)``) run unchanged.
+    """

@@ -7,6 +7,9 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
+#: pyzmq keeps this name from when it chose among JSON libraries; it is the standard one.
+jsonmod = json
+
 
 def dumps(o: Any, **kwargs: Any) -> bytes:
     """Serialise ``o`` to JSON as UTF-8 bytes."""

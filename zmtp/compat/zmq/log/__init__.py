@@ -1,0 +1,1 @@
+"""``zmq.log``: publishing Python logging over a PUB socket (see :mod:`zmq.log.handlers`)."""
