@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+	$(MAKE) yardstick
 
 # Issue 7's yardsticks: pyzmq's and txZMQ's own tests on zmtp's `zmq` package, in a venv that has
 # no pyzmq (see tests/yardstick/run.py); about two minutes.
