@@ -12,7 +12,17 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
+
+
+class PeerSocket(Protocol):
+    """What a transport reads of a connected socket: a ``socket.socket`` or asyncio's view."""
+
+    def getpeername(self) -> Any:
+        """Return the peer's address as the socket family gives it."""
+
+    def getsockopt(self, level: int, option: int, buflen: int, /) -> Any:
+        """Read a socket option (ipc reads SO_PEERCRED)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,5 +78,14 @@ class StreamTransport(ABC):
         """Release what ``listen`` took beyond the socket (ipc: the socket file)."""
 
     def peer_address(self, transport: asyncio.BaseTransport) -> bytes:
-        """Return the peer address as ZAP wants it (IP text without port for tcp)."""
+        """Return the peer address of an asyncio connection as ZAP wants it."""
+        sock = transport.get_extra_info("socket")
+        return b"" if sock is None else self.socket_peer_address(sock)
+
+    def socket_peer_address(self, sock: PeerSocket) -> bytes:
+        """Return the peer address of a connected socket as ZAP and ``Peer-Address`` want it.
+
+        Taking the socket, not an asyncio transport, lets every driver (asyncio's, Twisted's)
+        ask the same question. The default, for schemes without addresses, is empty.
+        """
         return b""

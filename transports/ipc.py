@@ -34,7 +34,13 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from transports.base import Listening, ProtocolFactory, StreamTransport, TransportOptions
+from transports.base import (
+    Listening,
+    PeerSocket,
+    ProtocolFactory,
+    StreamTransport,
+    TransportOptions,
+)
 from zmtp.constants import Errno
 from zmtp.errors import ZMQError, zmq_error
 
@@ -50,7 +56,7 @@ _MKDTEMP_ATTEMPTS = 100
 
 
 @dataclass(frozen=True, slots=True)
-class _BoundFile:
+class BoundFile:
     """What ``unlisten`` must remove: the socket file (if still ours) and the ``*`` directory."""
 
     path: str  # absolute, so a later chdir() cannot make unlisten miss or hit another file
@@ -62,7 +68,7 @@ def _endpoint(address: str) -> str:
     return f"ipc://{address}"
 
 
-def _encoded(address: str, endpoint: str) -> bytes:
+def encoded_path(address: str, endpoint: str) -> bytes:
     """Return the address bytes for ``sun_path`` (``@`` becomes NUL) after libzmq's checks."""
     if "\0" in address:
         raise zmq_error(Errno.EINVAL, f"{endpoint}: the path contains a NUL character")
@@ -89,7 +95,7 @@ def _temporary_base() -> str:
     return ""  # relative: libzmq then creates "tmpXXXXXX" in the working directory
 
 
-def _make_wildcard_directory(endpoint: str) -> str:
+def make_wildcard_directory(endpoint: str) -> str:
     """Create ``<base>tmpXXXXXX`` with mode 0700, as libzmq's mkdtemp("…tmpXXXXXX") does.
 
     Python's tempfile.mkdtemp would name it ``tmp`` + 8 lowercase characters; libzmq's
@@ -113,7 +119,7 @@ def _make_wildcard_directory(endpoint: str) -> str:
     raise zmq_error(Errno.EADDRINUSE, f"{endpoint}: no free tmpXXXXXX name in {base or '.'}")
 
 
-def _remove_stale_socket(path: str) -> None:
+def remove_stale_socket(path: str) -> None:
     """Take a filesystem path over as libzmq does, but only if a socket is there.
 
     libzmq calls unlink() on anything at the path; a regular file or a symlink is left alone
@@ -128,7 +134,7 @@ def _remove_stale_socket(path: str) -> None:
             os.unlink(path)
 
 
-def _remove_bound_file(bound: _BoundFile) -> None:
+def remove_bound_file(bound: BoundFile) -> None:
     """Unlink the socket file if it is still the one we bound, then the ``*`` directory."""
     if bound.device_inode is not None:
         try:
@@ -151,16 +157,16 @@ class IpcTransport(StreamTransport):
     def __init__(self) -> None:
         # One shared instance serves every socket (the registry caches it); unlisten needs to
         # know which file each listener created. Entries leave in unlisten().
-        self._bound: dict[asyncio.AbstractServer, _BoundFile] = {}
+        self._bound: dict[asyncio.AbstractServer, BoundFile] = {}
 
     def check_bind(self, address: str, options: TransportOptions) -> None:
         """Refuse names libzmq refuses; ``*…`` is a wildcard, checked again once generated."""
         if not address.startswith("*"):
-            _encoded(address, _endpoint(address))
+            encoded_path(address, _endpoint(address))
 
     def check_connect(self, address: str, options: TransportOptions) -> None:
         """Refuse names libzmq's connect refuses (the path need not exist yet)."""
-        _encoded(address, _endpoint(address))
+        encoded_path(address, _endpoint(address))
 
     async def listen(
         self, address: str, options: TransportOptions, factory: ProtocolFactory
@@ -170,13 +176,13 @@ class IpcTransport(StreamTransport):
         self.check_bind(address, options)
         directory = None
         if address.startswith("*"):
-            directory = _make_wildcard_directory(endpoint)
+            directory = make_wildcard_directory(endpoint)
             address = f"{directory}/socket"
         try:
-            raw = _encoded(address, endpoint)
+            raw = encoded_path(address, endpoint)
             abstract = raw.startswith(b"\0")
             if not abstract:
-                _remove_stale_socket(address)
+                remove_stale_socket(address)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 try:
@@ -186,9 +192,9 @@ class IpcTransport(StreamTransport):
                         exc.errno or Errno.EINVAL,
                         f"{endpoint}: cannot bind {address!r}: {exc.strerror}",
                     ) from exc
-                bound = _BoundFile(
+                bound = BoundFile(
                     os.path.abspath(address),
-                    None if abstract else _device_inode(address),
+                    None if abstract else device_inode(address),
                     os.path.abspath(directory) if directory is not None else None,
                 )
                 try:
@@ -196,7 +202,7 @@ class IpcTransport(StreamTransport):
                         factory, sock=sock, backlog=options.backlog
                     )
                 except OSError as exc:
-                    _remove_bound_file(bound)
+                    remove_bound_file(bound)
                     raise zmq_error(
                         exc.errno or Errno.EINVAL, f"{endpoint}: cannot listen: {exc}"
                     ) from exc
@@ -215,14 +221,14 @@ class IpcTransport(StreamTransport):
         """Remove the socket file this listener created, and the ``ipc://*`` directory."""
         bound = self._bound.pop(listening.server, None)
         if bound is not None:
-            _remove_bound_file(bound)
+            remove_bound_file(bound)
 
     async def open(
         self, address: str, options: TransportOptions, factory: ProtocolFactory
     ) -> asyncio.Transport:
         """Connect once; ENOENT/ECONNREFUSED (nobody bound yet) come back as OSError."""
         try:
-            raw = _encoded(address, _endpoint(address))
+            raw = encoded_path(address, _endpoint(address))
         except ZMQError as exc:
             raise OSError(exc.errno, str(exc)) from exc
         loop = asyncio.get_running_loop()
@@ -238,7 +244,7 @@ class IpcTransport(StreamTransport):
             raise
         return transport
 
-    def peer_address(self, transport: asyncio.BaseTransport) -> bytes:
+    def socket_peer_address(self, sock: PeerSocket) -> bytes:
         """Return libzmq's ipc peer address: ``localhost:<uid>:<gid>:<pid>`` (Linux).
 
         libzmq's get_peer_address() formats the AF_UNIX peer with getnameinfo(NI_NUMERICHOST),
@@ -246,9 +252,8 @@ class IpcTransport(StreamTransport):
         That is the ZAP Address and the Peer-Address property a libzmq peer sees
         (checked with pyzmq: ``localhost:0:0:17591``). Without SO_PEERCRED: b"".
         """
-        sock = transport.get_extra_info("socket")
         peercred = getattr(socket, "SO_PEERCRED", None)
-        if sock is None or peercred is None:
+        if peercred is None:
             return b""
         size = struct.calcsize("iII")  # struct ucred: pid_t pid; uid_t uid; gid_t gid
         try:
@@ -259,7 +264,7 @@ class IpcTransport(StreamTransport):
         return f"localhost:{uid}:{gid}:{pid}".encode("ascii")
 
 
-def _device_inode(path: str) -> tuple[int, int] | None:
+def device_inode(path: str) -> tuple[int, int] | None:
     try:
         status = os.stat(path)
     except OSError:

@@ -30,7 +30,13 @@ import sys
 from dataclasses import dataclass
 from typing import Final
 
-from transports.base import Listening, ProtocolFactory, StreamTransport, TransportOptions
+from transports.base import (
+    Listening,
+    PeerSocket,
+    ProtocolFactory,
+    StreamTransport,
+    TransportOptions,
+)
 from zmtp.constants import Errno
 from zmtp.errors import ZMQError, zmq_error
 
@@ -59,7 +65,7 @@ SockAddr = tuple[str, int] | tuple[str, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
-class _HostPort:
+class HostPort:
     """One ``host:port`` part of an endpoint: brackets and the ``%zone`` already split off."""
 
     host: str
@@ -68,7 +74,7 @@ class _HostPort:
 
 
 @dataclass(frozen=True, slots=True)
-class _Resolved:
+class Resolved:
     """An address ready for ``bind()``/``connect()``."""
 
     family: int
@@ -113,7 +119,7 @@ def _parse_port(text: str, endpoint: str, *, bindable: bool) -> int:
     return value
 
 
-def _parse_host_port(text: str, endpoint: str, *, bindable: bool) -> _HostPort:
+def _parse_host_port(text: str, endpoint: str, *, bindable: bool) -> HostPort:
     """Split ``host:port`` at the *last* colon, as libzmq does (so ``::1:5555`` works).
 
     Brackets are removed only when they enclose the whole host, and ``%zone`` is split off
@@ -130,7 +136,7 @@ def _parse_host_port(text: str, endpoint: str, *, bindable: bool) -> _HostPort:
         host, _, zone = host.rpartition("%")
         if not zone:
             raise _invalid(endpoint, "the IPv6 zone id after '%' is empty")
-    return _HostPort(host, zone, port)
+    return HostPort(host, zone, port)
 
 
 def _zone_id(zone: str, endpoint: str) -> int:
@@ -159,12 +165,12 @@ def _family(ipv6: bool) -> int:
     return socket.AF_INET6 if ipv6 else socket.AF_INET
 
 
-def _with_port(resolved: tuple[int, SockAddr], port: int, scope: int | None) -> _Resolved:
+def with_port(resolved: tuple[int, SockAddr], port: int, scope: int | None) -> Resolved:
     family, sockaddr = resolved
     if family == socket.AF_INET6:
         keep_scope = sockaddr[3] if len(sockaddr) == 4 else 0
-        return _Resolved(family, (sockaddr[0], port, 0, keep_scope if scope is None else scope))
-    return _Resolved(family, (sockaddr[0], port))
+        return Resolved(family, (sockaddr[0], port, 0, keep_scope if scope is None else scope))
+    return Resolved(family, (sockaddr[0], port))
 
 
 def _numeric(host: str, family: int, flags: int) -> tuple[int, SockAddr] | None:
@@ -259,9 +265,7 @@ def _interface_address(name: str, family: int) -> tuple[int, SockAddr] | None:
 # -- resolution ------------------------------------------------------------------------------
 
 
-def _resolve_local(
-    part: _HostPort, ipv6: bool, endpoint: str, *, allow_dns: bool
-) -> _Resolved | None:
+def resolve_local(part: HostPort, ipv6: bool, endpoint: str, *, allow_dns: bool) -> Resolved | None:
     """Resolve a bind address (or a connect's source) without touching the network.
 
     The order is libzmq's (ip_resolver_t::resolve with bindable=true): the zone id, then ``*``,
@@ -273,18 +277,18 @@ def _resolve_local(
     family = _family(ipv6)
     if part.host == "*":
         any_address = "::" if ipv6 else "0.0.0.0"
-        return _with_port(
+        return with_port(
             (family, (any_address, 0, 0, 0) if ipv6 else (any_address, 0)), part.port, scope
         )
     interface = _interface_address(part.host, family)
     if interface is not None:
         # libzmq overwrites the scope with the zone id (0 without one), which makes a
         # link-local interface address unbindable; the interface's own scope is kept instead.
-        return _with_port(interface, part.port, scope)
+        return with_port(interface, part.port, scope)
     flags = _AI_PASSIVE | (_AI_V4MAPPED if ipv6 else 0)
     numeric = _numeric(part.host, family, flags)
     if numeric is not None:
-        return _with_port(numeric, part.port, scope)
+        return with_port(numeric, part.port, scope)
     if _is_ip_literal(part.host):
         # libzmq: getaddrinfo fails for the family, and a bindable address maps that to ENODEV.
         raise _no_device(
@@ -301,22 +305,12 @@ def _resolve_local(
     )
 
 
-async def _resolve_name(
-    part: _HostPort, ipv6: bool, flags: int, endpoint: str, errno: int
-) -> _Resolved:
-    """Look ``part.host`` up with DNS, off the event loop; use the first answer, as libzmq."""
+def _lookup(part: HostPort, ipv6: bool, flags: int, endpoint: str, errno: int) -> Resolved:
+    """Look ``part.host`` up with DNS, blocking; use the first answer, as libzmq does."""
     family = _family(ipv6)
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.run_in_executor(
-            None,
-            _getaddrinfo,
-            part.host,
-            None,
-            family,
-            socket.SOCK_STREAM,
-            0,
-            flags | (_AI_V4MAPPED if ipv6 else 0),
+        infos = _getaddrinfo(
+            part.host, None, family, socket.SOCK_STREAM, 0, flags | (_AI_V4MAPPED if ipv6 else 0)
         )
     except (socket.gaierror, UnicodeError, ValueError) as exc:
         # libzmq: EAI_MEMORY is ENOMEM, any other failure ENODEV (bind) or EINVAL (connect).
@@ -325,13 +319,29 @@ async def _resolve_name(
         raise zmq_error(errno, f"{endpoint}: cannot resolve {part.host!r}: {exc}") from exc
     found_family, _, _, _, sockaddr = infos[0]
     scope = _zone_id(part.zone, endpoint) if part.zone else None
-    return _with_port((int(found_family), sockaddr), part.port, scope)  # type: ignore[arg-type]
+    return with_port((int(found_family), sockaddr), part.port, scope)  # type: ignore[arg-type]
+
+
+async def _resolve_name(
+    part: HostPort, ipv6: bool, flags: int, endpoint: str, errno: int
+) -> Resolved:
+    """Look ``part.host`` up with DNS off the event loop (in the loop's default executor)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, _lookup, part, ipv6, flags, endpoint, errno)
+
+
+def resolve_bind_name(part: HostPort, ipv6: bool, endpoint: str) -> Resolved:
+    """Look a bind host name up now, blocking, as libzmq's bind does (ENODEV if it fails).
+
+    For drivers without an executor of their own (the Twisted one binds synchronously).
+    """
+    return _lookup(part, ipv6, _AI_PASSIVE, endpoint, Errno.ENODEV)
 
 
 @dataclass(frozen=True, slots=True)
-class _ConnectTarget:
-    source: _HostPort | None
-    peer: _HostPort
+class ConnectTarget:
+    source: HostPort | None
+    peer: HostPort
 
 
 def _split_source(address: str) -> tuple[str | None, str]:
@@ -340,7 +350,7 @@ def _split_source(address: str) -> tuple[str | None, str]:
     return (source, rest) if semicolon else (None, address)
 
 
-def _parse_connect(address: str, ipv6: bool, endpoint: str) -> _ConnectTarget:
+def parse_connect(address: str, ipv6: bool, endpoint: str) -> ConnectTarget:
     """Validate a connect address; everything that needs DNS or interfaces waits for ``open``."""
     if (
         not address
@@ -371,13 +381,13 @@ def _parse_connect(address: str, ipv6: bool, endpoint: str) -> _ConnectTarget:
             )
     elif not _HOST_NAME.fullmatch(host):
         raise _invalid(endpoint, f"host {host!r} is neither an IP address nor a host name")
-    return _ConnectTarget(source, peer)
+    return ConnectTarget(source, peer)
 
 
 # -- sockets ---------------------------------------------------------------------------------
 
 
-def _tune(sock: socket.socket, options: TransportOptions) -> None:
+def tune(sock: socket.socket, options: TransportOptions) -> None:
     """Apply libzmq's per-connection TCP settings (tune_tcp_socket, tune_tcp_keepalives).
 
     TCP_NODELAY always (ZMTP batches itself); the keepalive options only when TCP_KEEPALIVE is
@@ -415,7 +425,7 @@ def _tuned_factory(factory: ProtocolFactory, options: TransportOptions) -> Proto
             failed = False
             if sock is not None:
                 try:
-                    _tune(sock, options)
+                    tune(sock, options)
                 except OSError:
                     failed = True
             inner(transport)
@@ -462,29 +472,30 @@ class TcpTransport(StreamTransport):
 
     scheme = "tcp"
 
-    def _bind_target(self, address: str, options: TransportOptions) -> tuple[str, _HostPort]:
+    def bind_target(self, address: str, options: TransportOptions) -> tuple[str, HostPort]:
+        """Return the endpoint text and the local part of a bind address, checked as libzmq."""
         endpoint = f"tcp://{address}"
         source_text, local_text = _split_source(address)
         if source_text is not None:
             # libzmq parses (and resolves) a source part on bind too, then ignores it.
             source = _parse_host_port(source_text, endpoint, bindable=True)
-            _resolve_local(source, options.ipv6, endpoint, allow_dns=False)
+            resolve_local(source, options.ipv6, endpoint, allow_dns=False)
         return endpoint, _parse_host_port(local_text, endpoint, bindable=True)
 
     def check_bind(self, address: str, options: TransportOptions) -> None:
         """Refuse what libzmq's bind refuses, without a DNS query (``listen`` makes those)."""
-        endpoint, local = self._bind_target(address, options)
-        _resolve_local(local, options.ipv6, endpoint, allow_dns=True)
+        endpoint, local = self.bind_target(address, options)
+        resolve_local(local, options.ipv6, endpoint, allow_dns=True)
 
     def check_connect(self, address: str, options: TransportOptions) -> None:
         """Refuse addresses that can never connect; names and interfaces wait for ``open``."""
-        _parse_connect(address, options.ipv6, f"tcp://{address}")
+        parse_connect(address, options.ipv6, f"tcp://{address}")
 
     async def _resolve_bind(
         self, address: str, options: TransportOptions, ipv6: bool
-    ) -> tuple[str, _Resolved]:
-        endpoint, local = self._bind_target(address, options)
-        resolved = _resolve_local(local, ipv6, endpoint, allow_dns=True)
+    ) -> tuple[str, Resolved]:
+        endpoint, local = self.bind_target(address, options)
+        resolved = resolve_local(local, ipv6, endpoint, allow_dns=True)
         if resolved is None:
             resolved = await _resolve_name(local, ipv6, _AI_PASSIVE, endpoint, Errno.ENODEV)
         return endpoint, resolved
@@ -530,11 +541,11 @@ class TcpTransport(StreamTransport):
             raise
         return Listening(server, bound)
 
-    async def _resolve_peer(self, part: _HostPort, ipv6: bool, endpoint: str) -> _Resolved:
+    async def _resolve_peer(self, part: HostPort, ipv6: bool, endpoint: str) -> Resolved:
         scope = _zone_id(part.zone, endpoint) if part.zone else None
         numeric = _numeric(part.host, _family(ipv6), _AI_V4MAPPED if ipv6 else 0)
         if numeric is not None:
-            return _with_port(numeric, part.port, scope)
+            return with_port(numeric, part.port, scope)
         return await _resolve_name(part, ipv6, 0, endpoint, Errno.EINVAL)
 
     async def open(
@@ -543,7 +554,7 @@ class TcpTransport(StreamTransport):
         """Resolve now (libzmq resolves at every attempt), bind the source, connect once."""
         endpoint = f"tcp://{address}"
         try:
-            target = _parse_connect(address, options.ipv6, endpoint)
+            target = parse_connect(address, options.ipv6, endpoint)
             ipv6 = options.ipv6
             peer = await self._resolve_peer(target.peer, ipv6, endpoint)
             try:
@@ -558,10 +569,10 @@ class TcpTransport(StreamTransport):
             # The engine retries on OSError, as libzmq's connecter retries a failed resolve.
             raise OSError(exc.errno, str(exc)) from exc
         try:
-            _tune(sock, options)
+            tune(sock, options)
             if target.source is not None:
                 try:
-                    source = _resolve_local(target.source, ipv6, endpoint, allow_dns=False)
+                    source = resolve_local(target.source, ipv6, endpoint, allow_dns=False)
                 except ZMQError as exc:
                     raise OSError(exc.errno, str(exc)) from exc
                 assert source is not None  # allow_dns=False never defers
@@ -588,13 +599,16 @@ class TcpTransport(StreamTransport):
             raise
         return transport
 
-    def peer_address(self, transport: asyncio.BaseTransport) -> bytes:
+    def socket_peer_address(self, sock: PeerSocket) -> bytes:
         """Return the peer's IP as libzmq's get_peer_ip_address (getnameinfo, NUMERICHOST).
 
         A dual-stack listener reports IPv4 peers as ``::ffff:a.b.c.d``, and link-local peers
         carry ``%zone``, exactly as libzmq hands them to ZAP and to ``Peer-Address``.
         """
-        peername = transport.get_extra_info("peername")
+        try:
+            peername = sock.getpeername()
+        except OSError:  # the peer is already gone: no address, as libzmq's failed lookup
+            return b""
         if not isinstance(peername, tuple) or not peername:
             return b""
         try:

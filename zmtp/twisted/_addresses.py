@@ -14,7 +14,6 @@ runs ``getaddrinfo`` in the reactor's thread pool; numeric addresses never touch
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from twisted.internet.protocol import ClientFactory, ServerFactory
 from twisted.python.failure import Failure
 
 from transports import get_transport
-from transports import ipc as _ipc
-from transports import tcp as _tcp
+from transports import ipc as ipc_transport
+from transports import tcp as tcp_transport
 from transports.base import TransportOptions
 from zmtp.constants import Errno
 from zmtp.errors import zmq_error
@@ -94,10 +93,12 @@ def connect(
     timeout = options.connect_timeout_ms / 1000 or _DEFAULT_CONNECT_TIMEOUT
     if scheme == "tcp":
         endpoint = f"tcp://{address}"
-        target = _tcp._parse_connect(address, options.ipv6, endpoint)
+        target = tcp_transport.parse_connect(address, options.ipv6, endpoint)
         bind_address = None
         if target.source is not None:
-            source = _tcp._resolve_local(target.source, options.ipv6, endpoint, allow_dns=False)
+            source = tcp_transport.resolve_local(
+                target.source, options.ipv6, endpoint, allow_dns=False
+            )
             assert source is not None  # allow_dns=False never defers
             bind_address = (source.sockaddr[0], source.sockaddr[1])
         host = target.peer.host
@@ -108,7 +109,7 @@ def connect(
         )
         return connector
     if scheme == "ipc":
-        raw = _ipc._encoded(address, f"ipc://{address}")
+        raw = ipc_transport.encoded_path(address, f"ipc://{address}")
         path = raw.decode("utf-8", "surrogateescape")
         connector = reactor.connectUNIX(path, factory, timeout=timeout)
         return connector
@@ -121,7 +122,7 @@ def tune(scheme: str, transport: Transport, options: TransportOptions) -> None:
         return
     handle = transport.getHandle()
     if isinstance(handle, socket.socket):
-        _tcp._tune(handle, options)
+        tcp_transport.tune(handle, options)
 
 
 def peer_address(scheme: str, transport: Transport) -> bytes:
@@ -129,13 +130,7 @@ def peer_address(scheme: str, transport: Transport) -> bytes:
     handle = transport.getHandle()
     if not isinstance(handle, socket.socket):
         return b""
-    try:
-        peername = handle.getpeername()
-    except OSError:
-        peername = None
-    # The transports read these two extras; a bare BaseTransport carries them.
-    view = asyncio.BaseTransport(extra={"socket": handle, "peername": peername})
-    return get_transport(scheme).peer_address(view)
+    return get_transport(scheme).socket_peer_address(handle)
 
 
 def _listen_error(endpoint: str, exc: CannotListenError) -> Exception:
@@ -149,11 +144,11 @@ def _listen_tcp(
     reactor: Reactor, address: str, options: TransportOptions, factory: ServerFactory
 ) -> Listener:
     transport = get_transport("tcp")
-    assert isinstance(transport, _tcp.TcpTransport)
-    endpoint, local = transport._bind_target(address, options)
-    resolved = _tcp._resolve_local(local, options.ipv6, endpoint, allow_dns=True)
+    assert isinstance(transport, tcp_transport.TcpTransport)
+    endpoint, local = transport.bind_target(address, options)
+    resolved = tcp_transport.resolve_local(local, options.ipv6, endpoint, allow_dns=True)
     if resolved is None:
-        resolved = _resolve_bind_name(local, options.ipv6, endpoint)
+        resolved = tcp_transport.resolve_bind_name(local, options.ipv6, endpoint)
     host = resolved.sockaddr[0]
     if len(resolved.sockaddr) == 4 and resolved.sockaddr[3]:
         host = f"{host}%{resolved.sockaddr[3]}"
@@ -171,43 +166,30 @@ def _listen_tcp(
     return Listener(port, last)
 
 
-def _resolve_bind_name(local: Any, ipv6: bool, endpoint: str) -> _tcp._Resolved:
-    """Look a bind host name up now, blocking, as libzmq's bind does."""
-    family = socket.AF_INET6 if ipv6 else socket.AF_INET
-    try:
-        infos = socket.getaddrinfo(
-            local.host, None, family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
-        )
-    except (socket.gaierror, UnicodeError) as exc:
-        raise zmq_error(Errno.ENODEV, f"{endpoint}: cannot resolve {local.host!r}: {exc}") from exc
-    found_family, _, _, _, sockaddr = infos[0]
-    return _tcp._with_port((int(found_family), sockaddr), local.port, None)  # type: ignore[arg-type]
-
-
 def _listen_ipc(
     reactor: Reactor, address: str, options: TransportOptions, factory: ServerFactory
 ) -> Listener:
     endpoint = f"ipc://{address}"
     directory = None
     if address.startswith("*"):
-        directory = _ipc._make_wildcard_directory(endpoint)
+        directory = ipc_transport.make_wildcard_directory(endpoint)
         address = f"{directory}/socket"
     try:
-        raw = _ipc._encoded(address, endpoint)
+        raw = ipc_transport.encoded_path(address, endpoint)
         abstract = raw.startswith(b"\0")
         if not abstract:
-            _ipc._remove_stale_socket(address)
+            ipc_transport.remove_stale_socket(address)
         # Known once bound: the file (device, inode) that closing may remove.
-        created: list[_ipc._BoundFile] = []
+        created: list[ipc_transport.BoundFile] = []
         port = _IpcPort(raw, factory, options.backlog, reactor, lambda: _remove_files(created))
         try:
             port.startListening()  # type: ignore[no-untyped-call]
         except CannotListenError as exc:
             raise _listen_error(endpoint, exc) from exc
         created.append(
-            _ipc._BoundFile(
+            ipc_transport.BoundFile(
                 os.path.abspath(address),
-                None if abstract else _ipc._device_inode(address),
+                None if abstract else ipc_transport.device_inode(address),
                 os.path.abspath(directory) if directory is not None else None,
             )
         )
@@ -218,6 +200,6 @@ def _listen_ipc(
     return Listener(port, f"ipc://{address}")
 
 
-def _remove_files(created: list[_ipc._BoundFile]) -> None:
+def _remove_files(created: list[ipc_transport.BoundFile]) -> None:
     for bound in created:
-        _ipc._remove_bound_file(bound)
+        ipc_transport.remove_bound_file(bound)
