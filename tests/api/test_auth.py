@@ -3,20 +3,24 @@
 The policy is checked frame by frame through ``handle_zap_message`` (no sockets), one test per
 branch, with pyzmq's status texts. Certificates are checked against pyzmq's ``zmq.auth.certs``
 in both directions. The handlers are checked over real sockets: a ZAP request sent straight to
-``inproc://zeromq.zap.01``, and PLAIN servers and clients in one context. Every wait is bounded.
+``inproc://zeromq.zap.01``, and PLAIN servers and clients in one context. CURVE credentials
+callbacks are checked plain, as coroutines and as functions returning a future, in the policy
+and in both handlers. Every wait is bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import os
 import re
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zmq
@@ -268,16 +272,98 @@ def test_curve_callback(auth: Authenticator, client_key: tuple[bytes, bytes]) ->
         auth.configure_curve_callback("*", None)
 
 
-def test_failing_callback_is_answered_with_500(
-    auth: Authenticator, client_key: tuple[bytes, bytes], caplog: pytest.LogCaptureFixture
-) -> None:
-    class Broken:
-        def callback(self, domain: str, key: bytes) -> bool:
-            raise RuntimeError("database down")
+class AsyncProvider:
+    """Answers after a turn of the loop, as a provider asking a service would."""
 
-    auth.configure_curve_callback("*", Broken())
+    def __init__(self, allowed: set[bytes]) -> None:
+        self.allowed = allowed
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self.threads: list[str] = []
+
+    async def callback(self, domain: str, key: bytes) -> bool:
+        self.loops.append(asyncio.get_running_loop())
+        self.threads.append(threading.current_thread().name)
+        await asyncio.sleep(0)
+        return key in self.allowed
+
+
+class FutureProvider:
+    """A plain function answering with an awaitable that is not a coroutine."""
+
+    def __init__(self, allowed: set[bytes]) -> None:
+        self.allowed = allowed
+
+    def callback(self, domain: str, key: bytes) -> asyncio.Future[bool]:
+        answer = asyncio.get_running_loop().create_future()
+        answer.set_result(key in self.allowed)
+        return answer
+
+
+class BrokenAsync:
+    async def callback(self, domain: str, key: bytes) -> bool:
+        await asyncio.sleep(0)
+        raise RuntimeError("async database down")
+
+
+def make_provider(kind: str, allowed: set[bytes]) -> Provider | AsyncProvider | FutureProvider:
+    if kind == "async":
+        return AsyncProvider(allowed)
+    if kind == "future":
+        return FutureProvider(allowed)
+    return Provider(allowed)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["sync", "async", "future"])
+async def test_handle_zap_message_async_awaits_the_callback(
+    auth: Authenticator, client_key: tuple[bytes, bytes], kind: str
+) -> None:
+    raw, text = client_key
+    auth.configure_curve_callback("*", make_provider(kind, {text}))
+    ok = await auth.handle_zap_message_async(request(b"CURVE", raw))
+    assert status(ok) == (b"200", b"OK", text)
+    other = z85.decode(curve_keypair()[0])
+    refused_reply = await auth.handle_zap_message_async(request(b"CURVE", other))
+    assert status(refused_reply) == refused(b"Unknown key")
+    assert status(await auth.handle_zap_message_async(request(b"NULL")))[0] == b"200"
+
+
+def test_handle_zap_message_refuses_an_awaitable_callback(
+    auth: Authenticator, client_key: tuple[bytes, bytes]
+) -> None:
+    """The blocking call starts no loop: a clear TypeError, the coroutine closed unawaited.
+
+    Closing it spares the caller Python's "coroutine was never awaited" warning.
+    """
+    made: list[Coroutine[Any, Any, bool]] = []
+
+    class Recording:
+        def callback(self, domain: str, key: bytes) -> Coroutine[Any, Any, bool]:
+            made.append(AsyncProvider({key}).callback(domain, key))
+            return made[-1]
+
+    auth.configure_curve_callback("vip", Recording())
+    with pytest.raises(TypeError, match=r"'vip' returned an awaitable.*_async"):
+        auth.handle_zap_message(request(b"CURVE", client_key[0], domain=b"vip"))
+    assert [inspect.getcoroutinestate(coroutine) for coroutine in made] == [inspect.CORO_CLOSED]
+
+
+class Broken:
+    def callback(self, domain: str, key: bytes) -> bool:
+        raise RuntimeError("sync database down")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("provider", [Broken(), BrokenAsync()], ids=["sync", "async"])
+async def test_failing_callback_is_answered_with_500(
+    auth: Authenticator,
+    client_key: tuple[bytes, bytes],
+    caplog: pytest.LogCaptureFixture,
+    provider: Broken | BrokenAsync,
+) -> None:
+    auth.configure_curve_callback("*", provider)
     with caplog.at_level(logging.ERROR, logger="zmtp.auth"):
-        reply = auth._answer(request(b"CURVE", client_key[0]))
+        reply = await auth._answer_async(request(b"CURVE", client_key[0]))
     assert status(reply) == (b"500", b"Internal error", b"")
     assert "database down" in caplog.text
 
@@ -417,6 +503,17 @@ def test_binary_file_is_not_a_certificate(tmp_path: Path) -> None:
         load_certificate(path)
 
 
+def test_certificates_of_an_existing_secret_key(tmp_path: Path) -> None:
+    public, secret = curve_keypair()
+    _, secret_file = create_certificates(tmp_path, "kept", secret_key=secret.decode())
+    assert load_certificate(secret_file) == (public, secret)
+    _, raw_file = create_certificates(tmp_path, "raw", secret_key=z85.decode(secret))
+    assert load_certificate(raw_file) == (public, secret)
+    with pytest.raises(ValueError, match="40 Z85 characters"):
+        create_certificates(tmp_path, "bad", secret_key="short")
+    assert not (tmp_path / "bad.key").exists()
+
+
 def test_metadata_that_would_break_the_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot be written"):
         create_certificates(tmp_path, "c", {"name": "two\nlines"})
@@ -470,21 +567,53 @@ def test_thread_authenticator_frees_the_zap_endpoint(ctx: zmtp.Context) -> None:
     second.stop()
 
 
-def test_thread_authenticator_survives_a_failing_policy(ctx: zmtp.Context) -> None:
-    class Broken:
-        def callback(self, domain: str, key: bytes) -> bool:
-            raise RuntimeError("database down")
-
+@pytest.mark.parametrize("provider", [Broken(), BrokenAsync()], ids=["sync", "async"])
+def test_thread_authenticator_survives_a_failing_policy(
+    ctx: zmtp.Context, provider: Broken | BrokenAsync
+) -> None:
     auth = ThreadAuthenticator(ctx, log=logging.getLogger("test_auth.silenced"))
     logging.getLogger("test_auth.silenced").disabled = True
     auth.start()
     try:
-        auth.configure_curve_callback("*", Broken())
+        auth.configure_curve_callback("*", provider)
         key = z85.decode(curve_keypair()[0])
         assert status(_ask(ctx, request(b"CURVE", key)))[0] == b"500"
         assert status(_ask(ctx, request(b"NULL")))[0] == b"200"
     finally:
         auth.stop()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_thread_authenticator_curve_callback(ctx: zmtp.Context, kind: str) -> None:
+    raw = z85.decode(curve_keypair()[0])
+    text = z85.encode(raw)
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    try:
+        auth.configure_curve_callback("*", make_provider(kind, {text}))
+        assert status(_ask(ctx, request(b"CURVE", raw))) == (b"200", b"OK", text)
+        stranger = z85.decode(curve_keypair()[0])
+        assert status(_ask(ctx, request(b"CURVE", stranger))) == refused(b"Unknown key")
+    finally:
+        auth.stop()
+
+
+def test_thread_authenticator_keeps_one_loop_for_async_callbacks(ctx: zmtp.Context) -> None:
+    """Awaitables run in the handler thread, on a loop it keeps until it stops."""
+    provider = AsyncProvider(set())
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    try:
+        auth.configure_curve_callback("*", provider)
+        for _ in range(2):
+            key = z85.decode(curve_keypair()[0])
+            assert status(_ask(ctx, request(b"CURVE", key)))[0] == b"400"
+    finally:
+        auth.stop()
+    assert provider.threads == ["zmtp-auth", "zmtp-auth"]
+    first, second = provider.loops
+    assert first is second
+    assert first.is_closed()
 
 
 def test_thread_authenticator_ends_with_its_context() -> None:
@@ -571,6 +700,44 @@ async def test_asyncio_authenticator_in_a_blocking_context(ctx: zmtp.Context) ->
     try:
         reply = await asyncio.to_thread(_ask, ctx, request(b"NULL"))
         assert status(reply) == (b"200", b"OK", b"anonymous")
+    finally:
+        auth.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["sync", "async", "future"])
+async def test_asyncio_authenticator_curve_callback(ctx: zmtp.Context, kind: str) -> None:
+    raw = z85.decode(curve_keypair()[0])
+    text = z85.encode(raw)
+    provider = make_provider(kind, {text})
+    auth = AsyncioAuthenticator(ctx)
+    auth.start()
+    try:
+        auth.configure_curve_callback("*", provider)
+        ok = await asyncio.to_thread(_ask, ctx, request(b"CURVE", raw))
+        assert status(ok) == (b"200", b"OK", text)
+        stranger = z85.decode(curve_keypair()[0])
+        no = await asyncio.to_thread(_ask, ctx, request(b"CURVE", stranger))
+        assert status(no) == refused(b"Unknown key")
+    finally:
+        auth.stop()
+    if isinstance(provider, AsyncProvider):
+        assert provider.loops == [asyncio.get_running_loop()] * 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("provider", [Broken(), BrokenAsync()], ids=["sync", "async"])
+async def test_asyncio_authenticator_survives_a_failing_policy(
+    ctx: zmtp.Context, provider: Broken | BrokenAsync
+) -> None:
+    auth = AsyncioAuthenticator(ctx, log=logging.getLogger("test_auth.silenced"))
+    logging.getLogger("test_auth.silenced").disabled = True
+    auth.start()
+    try:
+        auth.configure_curve_callback("*", provider)
+        key = z85.decode(curve_keypair()[0])
+        assert status(await asyncio.to_thread(_ask, ctx, request(b"CURVE", key)))[0] == b"500"
+        assert status(await asyncio.to_thread(_ask, ctx, request(b"NULL")))[0] == b"200"
     finally:
         auth.stop()
 

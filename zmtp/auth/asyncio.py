@@ -2,8 +2,14 @@
 
 For programs whose sockets live on an asyncio loop: the handler is a :mod:`zmtp.asyncio`
 socket and one task on that loop awaits each request, so no thread is added and the
-authenticator's configuration is only ever touched from the loop. Cancelling the task is
-safe at any await: a cancelled recv loses no request, and a reply is sent whole or not at all.
+authenticator's configuration is only ever touched from the loop. A CURVE credentials
+callback that answers with an awaitable is awaited by that task, so it runs on the same loop;
+requests are answered one at a time, as the REP handler socket requires.
+
+Cancelling the task is safe at any await: a cancelled recv loses no request, and a reply is
+sent whole or not at all. Cancelled while a callback is awaited, the task cancels the callback
+too and leaves that request unanswered; :meth:`AsyncioAuthenticator.stop` closes the handler
+socket, so the connection waiting for the verdict is not accepted.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class AsyncioAuthenticator(Authenticator):
         try:
             while True:
                 request = await zap.recv_multipart()
-                await zap.send_multipart(self._answer(request))
+                await zap.send_multipart(await self._answer_async(request))
         except zmtp.ContextTerminated:
             self.log.debug("context terminated: authenticator task ends")
             zap.close(linger=0)

@@ -6,6 +6,14 @@ which does no I/O, so the policy can be tested frame by frame and driven by any 
 subclasses in :mod:`zmtp.auth.thread` and :mod:`zmtp.auth.asyncio` only move frames between
 the handler socket at ``inproc://zeromq.zap.01`` and this method.
 
+A CURVE credentials callback may answer with an awaitable (an ``async def callback``), as
+pyzmq 27 allows. :meth:`Authenticator.handle_zap_message_async` awaits it, and each handler
+does so where it runs: :class:`~zmtp.auth.asyncio.AsyncioAuthenticator` on its loop,
+:class:`~zmtp.auth.thread.ThreadAuthenticator` on an event loop its thread owns while it
+runs. The synchronous :meth:`Authenticator.handle_zap_message` stays free of I/O and loops:
+for such a callback it raises TypeError instead of starting an event loop of its own, which
+would block its caller and fail inside a running loop.
+
 The names, the status texts and the order of the checks are pyzmq's (``zmq.auth``), so code
 and logs written for pyzmq read the same. Where this differs, it is stricter or more regular:
 
@@ -16,8 +24,9 @@ and logs written for pyzmq read the same. Where this differs, it is stricter or 
   is refused, even from an allow-listed address.
 - Reading a certificate directory that is missing or malformed raises instead of logging and
   refusing every client later.
-- A failure while deciding (a credentials callback that raises) is answered with 500, so the
-  handler keeps serving; an unanswered request would leave the REP socket stuck.
+- A failure while deciding (a credentials callback that raises, or whose awaitable raises) is
+  answered with 500, so the handler keeps serving; an unanswered request would leave the REP
+  socket stuck.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import inspect
 import logging
 import os
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,8 +58,11 @@ OK = b"OK"
 class CredentialsProvider(Protocol):
     """What :meth:`Authenticator.configure_curve_callback` calls for each CURVE client."""
 
-    def callback(self, domain: str, key: bytes) -> bool:
-        """Whether the client with ``key`` (40 Z85 characters) may connect in ``domain``."""
+    def callback(self, domain: str, key: bytes) -> bool | Awaitable[bool]:
+        """Whether the client with ``key`` (40 Z85 characters) may connect in ``domain``.
+
+        May be a coroutine function (or return any awaitable), to consult a service.
+        """
         ...
 
 
@@ -58,6 +71,20 @@ class _Verdict:
     allowed: bool
     text: bytes
     user_id: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A CURVE decision waiting for the awaitable a credentials callback returned."""
+
+    result: Awaitable[object]
+    domain: str
+    key: bytes
+
+    def discard(self) -> None:
+        """Drop the awaitable unawaited, without a "never awaited" warning for a coroutine."""
+        if inspect.iscoroutine(self.result):
+            self.result.close()
 
 
 class Authenticator:
@@ -176,7 +203,12 @@ class Authenticator:
     ) -> None:
         """Let ``credentials_provider.callback(domain, z85_key)`` decide on CURVE clients.
 
-        The callback must answer synchronously (a bool); it runs in the handler's thread.
+        The callback answers with a truth value, or with an awaitable of one (``async def
+        callback``). It is called in the handler's thread (on the loop, for
+        :class:`~zmtp.auth.asyncio.AsyncioAuthenticator`); an awaitable is awaited there, the
+        thread handler running it on an event loop of its own. Requests are decided one at a
+        time, so a slow callback delays the clients queued behind it. If the callback or its
+        awaitable raises, the client is refused with status 500 and the handler keeps serving.
         """
         if credentials_provider is None:
             raise ValueError(f"configure_curve_callback for {domain!r} needs a provider")
@@ -192,29 +224,66 @@ class Authenticator:
     # -- decisions ---------------------------------------------------------------------------
 
     def handle_zap_message(self, msg: list[bytes]) -> list[bytes]:
-        """Return the ZAP reply frames (RFC 27, no envelope) for the request ``msg``."""
-        request_id = msg[1] if len(msg) > 1 else b""
+        """Return the ZAP reply frames (RFC 27, no envelope) for the request ``msg``.
+
+        Raises TypeError if a CURVE credentials callback answers with an awaitable: use
+        :meth:`handle_zap_message_async` for those.
+        """
+        outcome = self._decide_now(msg)
+        if isinstance(outcome, _Pending):
+            outcome.discard()
+            raise TypeError(
+                f"the CURVE credentials callback for domain {outcome.domain!r} returned an "
+                "awaitable; use 'await handle_zap_message_async(msg)', or a ThreadAuthenticator "
+                "or AsyncioAuthenticator, which await it"
+            )
+        return self._verdict_reply(msg, outcome)
+
+    async def handle_zap_message_async(self, msg: list[bytes]) -> list[bytes]:
+        """:meth:`handle_zap_message`, awaiting a CURVE callback's awaitable if it returns one.
+
+        The configuration lock is not held while awaiting, so the policy may change meanwhile;
+        the request is decided by the callback it was handed to.
+        """
+        outcome = self._decide_now(msg)
+        if isinstance(outcome, _Pending):
+            outcome = await self._settle(outcome)
+        return self._verdict_reply(msg, outcome)
+
+    async def _answer_async(self, msg: list[bytes]) -> list[bytes]:
+        """:meth:`handle_zap_message_async`, or a 500 reply if deciding failed (logged)."""
+        try:
+            return await self.handle_zap_message_async(msg)
+        except Exception:
+            return self._failure_reply(msg)
+
+    def _failure_reply(self, msg: list[bytes]) -> list[bytes]:
+        """Log the exception being handled and answer ``msg`` with 500."""
+        self.log.exception("ZAP request %r could not be decided", msg[:6])
+        return self._reply(msg[1] if len(msg) > 1 else b"", b"500", b"Internal error")
+
+    def _decide_now(self, msg: list[bytes]) -> _Verdict | _Pending:
+        """Decide under the configuration lock, leaving a callback's awaitable to the caller."""
         with self._lock:
-            verdict = self._decide(msg)
+            return self._decide(msg)
+
+    async def _settle(self, pending: _Pending) -> _Verdict:
+        """Await a credentials callback's answer (the lock is not held) and judge by it."""
+        return self._curve_verdict(pending.domain, pending.key, bool(await pending.result))
+
+    def _verdict_reply(self, msg: list[bytes], verdict: _Verdict) -> list[bytes]:
+        request_id = msg[1] if len(msg) > 1 else b""
         if verdict.allowed:
             self.log.debug("ZAP reply 200 %s for %r", verdict.text, verdict.user_id)
             return self._reply(request_id, b"200", verdict.text, verdict.user_id)
         self.log.debug("ZAP reply 400 %s", verdict.text)
         return self._reply(request_id, b"400", verdict.text)
 
-    def _answer(self, msg: list[bytes]) -> list[bytes]:
-        """:meth:`handle_zap_message`, or a 500 reply if deciding failed (logged)."""
-        try:
-            return self.handle_zap_message(msg)
-        except Exception:
-            self.log.exception("ZAP request %r could not be decided", msg[:6])
-            return self._reply(msg[1] if len(msg) > 1 else b"", b"500", b"Internal error")
-
     @staticmethod
     def _reply(request_id: bytes, status: bytes, text: bytes, user_id: bytes = b"") -> list[bytes]:
         return ZapReply(status, text, user_id, request_id=request_id).frames()
 
-    def _decide(self, msg: list[bytes]) -> _Verdict:
+    def _decide(self, msg: list[bytes]) -> _Verdict | _Pending:
         if len(msg) < 6:
             self.log.error("Invalid ZAP message, not enough frames: %r", msg)
             return _Verdict(False, b"Not enough frames")
@@ -257,18 +326,25 @@ class Authenticator:
             return _Verdict(False, b"Invalid password")
         return _Verdict(True, OK, username)
 
-    def _curve(self, domain: str, key: bytes) -> _Verdict:
-        text_key = z85.encode(key)
-        accepted = self._curve_accepts(domain, text_key)
+    def _curve(self, domain: str, key: bytes) -> _Verdict | _Pending:
+        accepted = self._curve_accepts(domain, z85.encode(key))
         if accepted is None:
             return _Verdict(False, b"Unknown domain")
+        if isinstance(accepted, bool):
+            return self._curve_verdict(domain, key, accepted)
+        return _Pending(accepted, domain, key)
+
+    def _curve_verdict(self, domain: str, key: bytes, accepted: bool) -> _Verdict:
         if not accepted:
-            self.log.debug("DENIED (CURVE) domain=%s key=%s", domain, text_key)
+            self.log.debug("DENIED (CURVE) domain=%s key=%s", domain, z85.encode(key))
             return _Verdict(False, b"Unknown key")
         return _Verdict(True, OK, self.curve_user_id(key).encode(self.encoding))
 
-    def _curve_accepts(self, domain: str, text_key: bytes) -> bool | None:
-        """Whether the domain's CURVE policy takes ``text_key``; None if there is no policy."""
+    def _curve_accepts(self, domain: str, text_key: bytes) -> bool | Awaitable[object] | None:
+        """Whether the domain's CURVE policy takes ``text_key``; None if there is no policy.
+
+        A credentials callback's awaitable is handed back unawaited, for the caller to await.
+        """
         for candidate in _candidates(domain):
             if candidate in self._curve_any:
                 return True
@@ -276,11 +352,9 @@ class Authenticator:
                 return text_key in self.certs[candidate]
             provider = self.credentials_providers.get(candidate)
             if provider is not None:
-                result = provider.callback(domain or ANY_DOMAIN, text_key)
+                result: object = provider.callback(domain or ANY_DOMAIN, text_key)
                 if inspect.isawaitable(result):
-                    if inspect.iscoroutine(result):
-                        result.close()
-                    raise TypeError("CURVE credentials callbacks must return a bool, not await")
+                    return result
                 return bool(result)
         return None
 

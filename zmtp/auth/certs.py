@@ -47,14 +47,26 @@ _CURVE_SECTION = "curve"
 
 
 def create_certificates(
-    key_dir: PathLike, name: str, metadata: Mapping[str, str | bytes] | None = None
+    key_dir: PathLike,
+    name: str,
+    metadata: Mapping[str, str | bytes] | None = None,
+    *,
+    secret_key: bytes | str | None = None,
 ) -> tuple[str, str]:
     """Write a new key pair as ``key_dir/name.key`` and ``key_dir/name.key_secret``.
 
     Returns the two paths (public first), as pyzmq does. ``metadata`` goes into the secret
     file's ``metadata`` section only, again as pyzmq does. ``key_dir`` must exist.
+    ``secret_key`` (40 Z85 characters or 32 raw bytes; a zmtp addition) writes the pair of
+    an existing key instead of a new one, so a key made elsewhere can be stored as a
+    certificate.
     """
-    public, secret = curve_keypair()
+    if secret_key is None:
+        public, secret = curve_keypair()
+    else:
+        public = curve_public(secret_key)  # raises ValueError unless it is a key
+        text = secret_key.encode("ascii") if isinstance(secret_key, str) else bytes(secret_key)
+        secret = text if len(text) == Z85_KEY_SIZE else z85.encode(text)
     now = datetime.datetime.now()
     entries = _metadata_lines(metadata or {})
     base = os.path.join(os.fspath(key_dir), name)

@@ -4,17 +4,24 @@ The thread owns the handler socket and the bound end of an inproc PAIR pipe, and
 with one poll: :meth:`ThreadAuthenticator.stop` wakes it with a message on the pipe, so
 stopping takes as long as the request in hand and never waits out a polling interval. The
 thread also ends (closing its sockets) when the context is terminated, so ``ctx.term()`` does
-not hang on an authenticator nobody stopped (within ``_TERM_CHECK_MS``).
+not hang on an authenticator nobody stopped.
+
+A CURVE credentials callback that answers with an awaitable runs to completion on an asyncio
+event loop the thread creates the first time one is needed and keeps until it ends, so a
+callback may keep loop-bound state (a client session, a cache of futures) between requests.
+While it runs, the thread answers nothing else and :meth:`ThreadAuthenticator.stop` waits for
+it (up to ``STOP_TIMEOUT_S``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
 
 import zmtp
-from zmtp.auth.base import Authenticator
+from zmtp.auth.base import Authenticator, _Pending
 from zmtp.errors import ContextTerminated, ZMQError
 
 __all__ = ["ThreadAuthenticator"]
@@ -104,6 +111,9 @@ class ThreadAuthenticator(Authenticator):
         poller = zmtp.Poller()
         poller.register(pipe, zmtp.POLLIN)
         poller.register(zap, zmtp.POLLIN)
+        # The Runner makes its loop on first use and closes it (cancelling what a callback left
+        # running) when the thread ends.
+        runner = asyncio.Runner()
         try:
             while True:  # Context.term() ends the poll with ETERM
                 events = dict(poller.poll())
@@ -114,7 +124,7 @@ class ThreadAuthenticator(Authenticator):
                         request = zap.recv_multipart(zmtp.NOBLOCK)
                     except zmtp.Again:
                         continue
-                    zap.send_multipart(self._answer(request))
+                    zap.send_multipart(self._answer_here(request, runner))
         except ContextTerminated:
             self.log.debug("context terminated: authenticator thread ends")
         except Exception:
@@ -122,3 +132,14 @@ class ThreadAuthenticator(Authenticator):
         finally:
             zap.close(linger=0)
             pipe.close(linger=0)
+            runner.close()
+
+    def _answer_here(self, msg: list[bytes], runner: asyncio.Runner) -> list[bytes]:
+        """Answer ``msg``, running a callback's awaitable on ``runner``; 500 if that fails."""
+        try:
+            outcome = self._decide_now(msg)
+            if isinstance(outcome, _Pending):
+                outcome = runner.run(self._settle(outcome))
+            return self._verdict_reply(msg, outcome)
+        except Exception:
+            return self._failure_reply(msg)
