@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from zmtp.commands import Cancel, Subscribe
 from zmtp.pipe import Pipe
 from zmtp.sockets.base import SocketCore
+
+_RLOCK = type(threading.RLock())
 
 
 class Scheduler(Protocol):
@@ -59,6 +61,7 @@ class InprocLink:
         self._loop_thread = threading.get_ident()
         self.sides = (connecter, binder)
         self._scheduled = False
+        self._moved_here = False
         self.closed = False
 
     def open(self) -> bool:
@@ -92,14 +95,48 @@ class InprocLink:
         first.notify()
         second.notify()
 
-    def _schedule(self, _pipe: Pipe | None = None) -> None:
-        if self._scheduled or self.closed:
+    def _schedule(self, pipe: Pipe | None = None) -> None:
+        if self.closed:
+            return
+        on_loop = threading.get_ident() == self._loop_thread
+        if (
+            not on_loop
+            and pipe is not None
+            and pipe.outbound
+            and type(pipe.outbound[0]) is not list
+        ):
+            # A subscription crosses at once, from the subscriber's own thread: libzmq's PUB
+            # applies the subscriptions waiting in its pipes before its next send, so a send
+            # made right after a SUB subscribed over inproc reaches it.
+            self._moved_here |= self._move_if_unlocked()
+        if self._scheduled:
             return
         self._scheduled = True
-        if threading.get_ident() == self._loop_thread:
+        if on_loop:
             self._loop.call_soon(self._transfer)
         else:
             self._loop.call_soon_threadsafe(self._transfer)
+
+    def _move_if_unlocked(self) -> bool:
+        """Move both ways now if the other socket's lock is free (the caller holds its own).
+
+        Never waits for a lock, so it cannot deadlock with a thread doing the same from the
+        other side; whatever it cannot move, the scheduled transfer moves on the loop.
+        """
+        locks = [side.lock for side in self.sides]
+        if not all(isinstance(lock, _RLOCK) for lock in locks):
+            return False
+        taken: list[Any] = []
+        try:
+            for lock in locks:
+                if not lock.acquire(blocking=False):  # type: ignore[attr-defined]
+                    return False
+                taken.append(lock)
+            first, second = self.sides
+            return self._move(first, second) | self._move(second, first)
+        finally:
+            for lock in reversed(taken):
+                lock.release()
 
     def _transfer(self) -> None:
         self._scheduled = False
@@ -108,6 +145,10 @@ class InprocLink:
         first, second = self.sides
         with first.lock, second.lock:
             moved = self._move(first, second) | self._move(second, first)
+        # What a user thread moved is announced here: it may not wake the other socket's
+        # users itself, as that takes the other socket's lock while it holds its own.
+        moved |= self._moved_here
+        self._moved_here = False
         if moved:
             first.notify()
             second.notify()
