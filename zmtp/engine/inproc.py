@@ -15,10 +15,14 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from zmtp.commands import Cancel, Subscribe
+from zmtp.constants import Errno, SocketOption
+from zmtp.engine import settings
+from zmtp.errors import ZMQError
 from zmtp.pipe import Pipe
+from zmtp.socket_types import is_valid_peer
 from zmtp.sockets.base import SocketCore
 
 _RLOCK = type(threading.RLock())
@@ -176,3 +180,100 @@ class InprocLink:
         if outbound:
             pipe.reading_paused = True  # the receiver's RCVHWM is reached
         return moved or was_full
+
+
+_Driver = TypeVar("_Driver", bound="InprocEndpoints")
+
+
+class InprocNames(Generic[_Driver]):
+    """The inproc names of one context (or Twisted factory): bound sockets, waiting connects."""
+
+    def __init__(self) -> None:
+        self.bound: dict[str, _Driver] = {}
+        # A connect waiting for its bind, with the pipe it already queues messages in.
+        self.pending: dict[str, list[tuple[_Driver, bytes, Pipe]]] = {}
+
+
+class InprocEndpoints:
+    """``bind``/``connect``/``unbind`` of ``inproc://`` names, for any socket driver.
+
+    The asyncio engine and the Twisted driver both mix this in; they differ only in the
+    attributes below (their lock, their scheduler, their names registry) and in how they log.
+    """
+
+    core: SocketCore
+    lock: AbstractContextManager[object]
+    inproc: InprocNames[Any]
+    last_endpoint: str
+    notify: Callable[[], None]
+    _inproc_links: dict[str, list[InprocLink]]
+    _inproc_bound: set[str]
+    # Where inproc names live, for error messages: "context" or "factory".
+    _inproc_scope: ClassVar[str] = "context"
+
+    def _inproc_scheduler(self) -> Scheduler:
+        """Return what runs this driver's inproc transfers."""
+        raise NotImplementedError
+
+    def _inproc_refused(self, endpoint: str, binder: SocketCore) -> None:
+        """Log a connect refused because the two socket types cannot talk."""
+        raise NotImplementedError
+
+    def inproc_side(self, routing_id: bytes = b"") -> InprocSide:
+        """Return this socket as one end of an inproc link (its core, lock and wake-up)."""
+        return InprocSide(
+            self.core,
+            self.lock,
+            self.notify,
+            routing_id or settings.bytes_option(self.core, SocketOption.ROUTING_ID),
+        )
+
+    def _bind_inproc(self, endpoint: str) -> str:
+        if endpoint in self.inproc.bound:
+            raise ZMQError(
+                Errno.EADDRINUSE, f"{endpoint} is already bound in this {self._inproc_scope}"
+            )
+        self.inproc.bound[endpoint] = self
+        self._inproc_bound.add(endpoint)
+        for driver, routing_id, pipe in self.inproc.pending.pop(endpoint, []):
+            driver._link_inproc(endpoint, self, routing_id, pipe)
+        self.last_endpoint = endpoint
+        return endpoint
+
+    def _unbind_inproc(self, endpoint: str) -> None:
+        if self.inproc.bound.get(endpoint) is not self:
+            raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound by this socket")
+        del self.inproc.bound[endpoint]
+        self._inproc_bound.discard(endpoint)
+
+    def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
+        binder = self.inproc.bound.get(endpoint)
+        if binder is None:
+            # Since libzmq 4.0 connect may come first. As in libzmq, the connecting side's
+            # pipe exists at once, so messages sent now are delivered once the bind comes.
+            pipe = self.core.new_pipe()
+            with self.lock:
+                attached = self.core.attach(pipe)
+            if attached:
+                self.inproc.pending.setdefault(endpoint, []).append((self, routing_id, pipe))
+                self.notify()
+            return
+        self._link_inproc(endpoint, binder, routing_id)
+
+    def _link_inproc(
+        self, endpoint: str, binder: InprocEndpoints, routing_id: bytes, pipe: Pipe | None = None
+    ) -> None:
+        if not is_valid_peer(self.core.socket_type, binder.core.socket_type):
+            self._inproc_refused(endpoint, binder.core)
+            if pipe is not None:
+                with self.lock:
+                    self.core.detach(pipe)
+            return
+        link = InprocLink(
+            self._inproc_scheduler(), self.inproc_side(), binder.inproc_side(routing_id), pipe
+        )
+        if link.open():
+            self._inproc_links.setdefault(endpoint, []).append(link)
+            binder._inproc_links.setdefault(endpoint, []).append(link)
+            self.notify()
+            binder.notify()

@@ -19,7 +19,7 @@ from transports.base import Listening, StreamTransport, TransportOptions
 from zmtp.connection import ConnectionOptions
 from zmtp.constants import Errno, Event, SocketOption, SocketType
 from zmtp.engine import settings
-from zmtp.engine.inproc import InprocLink, InprocSide
+from zmtp.engine.inproc import InprocEndpoints, InprocLink, InprocNames
 from zmtp.engine.stream import StreamProtocol
 from zmtp.engine.zap_client import ZapCall
 from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
@@ -55,16 +55,11 @@ class _Binding:
     listening_closed: bool = False
 
 
-class InprocRegistry:
-    """The inproc names of one context: bound sockets, and connects waiting for a bind."""
-
-    def __init__(self) -> None:
-        self.bound: dict[str, SocketEngine] = {}
-        # A connect waiting for its bind, with the pipe it already queues messages in.
-        self.pending: dict[str, list[tuple[SocketEngine, bytes, Pipe]]] = {}
+InprocRegistry = InprocNames["SocketEngine"]
+"""The inproc names of one context: bound sockets, and connects waiting for a bind."""
 
 
-class SocketEngine:
+class SocketEngine(InprocEndpoints):
     """Binds, connects and sessions of one socket, driven by an asyncio loop."""
 
     def __init__(
@@ -337,66 +332,18 @@ class SocketEngine:
             with self.lock:
                 self.core.detach(connecter.pipe)
 
-    # -- inproc -------------------------------------------------------------------------------
+    # -- inproc (bind/connect/unbind come from InprocEndpoints) -----------------------------
 
-    def inproc_side(self, routing_id: bytes = b"") -> InprocSide:
-        """Return this socket as one end of an inproc link (its core, lock and wake-up)."""
-        return InprocSide(
-            self.core, self.lock, self.notify, routing_id or self._bytes(_O.ROUTING_ID)
+    def _inproc_scheduler(self) -> asyncio.AbstractEventLoop:
+        return self.loop
+
+    def _inproc_refused(self, endpoint: str, binder: SocketCore) -> None:
+        log.info(
+            "inproc %s: a %s socket cannot connect to a %s socket",
+            endpoint,
+            self.core.socket_type.name,
+            binder.socket_type.name,
         )
-
-    def _bind_inproc(self, endpoint: str) -> str:
-        if endpoint in self.inproc.bound:
-            raise ZMQError(Errno.EADDRINUSE, f"{endpoint} is already bound in this context")
-        self.inproc.bound[endpoint] = self
-        self._inproc_bound.add(endpoint)
-        for engine, routing_id, pipe in self.inproc.pending.pop(endpoint, []):
-            engine._link_inproc(endpoint, self, routing_id, pipe)
-        self.last_endpoint = endpoint
-        return endpoint
-
-    def _unbind_inproc(self, endpoint: str) -> None:
-        if self.inproc.bound.get(endpoint) is not self:
-            raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound by this socket")
-        del self.inproc.bound[endpoint]
-        self._inproc_bound.discard(endpoint)
-
-    def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
-        binder = self.inproc.bound.get(endpoint)
-        if binder is None:
-            # Since libzmq 4.0 connect may come first. As in libzmq, the connecting side's
-            # pipe exists at once, so messages sent now are delivered once the bind comes.
-            pipe = self.core.new_pipe()
-            with self.lock:
-                attached = self.core.attach(pipe)
-            if attached:
-                self.inproc.pending.setdefault(endpoint, []).append((self, routing_id, pipe))
-                self.notify()
-            return
-        self._link_inproc(endpoint, binder, routing_id)
-
-    def _link_inproc(
-        self, endpoint: str, binder: SocketEngine, routing_id: bytes, pipe: Pipe | None = None
-    ) -> None:
-        from zmtp.socket_types import is_valid_peer  # noqa: PLC0415
-
-        if not is_valid_peer(self.core.socket_type, binder.core.socket_type):
-            log.info(
-                "inproc %s: a %s socket cannot connect to a %s socket",
-                endpoint,
-                self.core.socket_type.name,
-                binder.core.socket_type.name,
-            )
-            if pipe is not None:
-                with self.lock:
-                    self.core.detach(pipe)
-            return
-        link = InprocLink(self.loop, self.inproc_side(), binder.inproc_side(routing_id), pipe)
-        if link.open():
-            self._inproc_links.setdefault(endpoint, []).append(link)
-            binder._inproc_links.setdefault(endpoint, []).append(link)
-            self.notify()
-            binder.notify()
 
     # -- closing ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from twisted.internet.defer import Deferred, DeferredList, succeed
@@ -23,12 +24,11 @@ from twisted.python.failure import Failure
 from transports import parse_endpoint
 from zmtp.constants import Errno, Event, SocketOption, SocketType
 from zmtp.engine import settings
-from zmtp.engine.inproc import InprocLink, InprocSide
+from zmtp.engine.inproc import InprocEndpoints, InprocLink, InprocNames
 from zmtp.engine.zap_client import ZapCall
 from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
 from zmtp.pipe import Pipe
 from zmtp.session import Session
-from zmtp.socket_types import is_valid_peer
 from zmtp.sockets.base import SocketCore
 from zmtp.twisted import _addresses
 from zmtp.twisted._stream import SessionProtocol
@@ -56,12 +56,8 @@ class ReactorScheduler:
         return self._reactor.callFromThread(callback)
 
 
-class InprocNames:
-    """The inproc names of one ZmqFactory: bound sockets, and connects waiting for a bind."""
-
-    def __init__(self) -> None:
-        self.bound: dict[str, SocketDriver] = {}
-        self.pending: dict[str, list[tuple[SocketDriver, bytes, Pipe]]] = {}
+FactoryInproc = InprocNames["SocketDriver"]
+"""The inproc names of one ZmqFactory: bound sockets, and connects waiting for a bind."""
 
 
 @dataclass(eq=False)
@@ -113,11 +109,15 @@ class _AttemptFactory(ClientFactory):
         self._failed(reason)
 
 
-class SocketDriver:
+class SocketDriver(InprocEndpoints):
     """Binds, connects and sessions of one socket, driven by a reactor."""
 
+    # Everything runs in the reactor's thread: nothing to lock.
+    lock: AbstractContextManager[object] = contextlib.nullcontext()
+    _inproc_scope = "factory"
+
     def __init__(
-        self, reactor: Reactor, core: SocketCore, notify: Callable[[], None], inproc: InprocNames
+        self, reactor: Reactor, core: SocketCore, notify: Callable[[], None], inproc: FactoryInproc
     ) -> None:
         self.reactor = reactor
         self.core = core
@@ -402,61 +402,16 @@ class SocketDriver:
 
     # -- inproc -------------------------------------------------------------------------------
 
-    def inproc_side(self, routing_id: bytes = b"") -> InprocSide:
-        """Return this socket as one end of an inproc link."""
-        return InprocSide(
-            self.core,
-            contextlib.nullcontext(),
-            self.notify,
-            routing_id or settings.bytes_option(self.core, _O.ROUTING_ID),
+    def _inproc_scheduler(self) -> ReactorScheduler:
+        return self._scheduler
+
+    def _inproc_refused(self, endpoint: str, binder: SocketCore) -> None:
+        _log.info(
+            "inproc {endpoint}: a {ours} socket cannot connect to a {theirs} socket",
+            endpoint=endpoint,
+            ours=self.core.socket_type.name,
+            theirs=binder.socket_type.name,
         )
-
-    def _bind_inproc(self, endpoint: str) -> str:
-        if endpoint in self.inproc.bound:
-            raise ZMQError(Errno.EADDRINUSE, f"{endpoint} is already bound in this factory")
-        self.inproc.bound[endpoint] = self
-        self._inproc_bound.add(endpoint)
-        for driver, routing_id, pipe in self.inproc.pending.pop(endpoint, []):
-            driver._link_inproc(endpoint, self, routing_id, pipe)
-        self.last_endpoint = endpoint
-        return endpoint
-
-    def _unbind_inproc(self, endpoint: str) -> None:
-        if self.inproc.bound.get(endpoint) is not self:
-            raise ZMQError(Errno.ENOENT, f"{endpoint} is not bound by this socket")
-        del self.inproc.bound[endpoint]
-        self._inproc_bound.discard(endpoint)
-
-    def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
-        binder = self.inproc.bound.get(endpoint)
-        if binder is None:
-            # A connect may come before its bind: its pipe exists at once, as in libzmq.
-            pipe = self.core.new_pipe()
-            if self.core.attach(pipe):
-                self.inproc.pending.setdefault(endpoint, []).append((self, routing_id, pipe))
-                self.notify()
-            return
-        self._link_inproc(endpoint, binder, routing_id)
-
-    def _link_inproc(
-        self, endpoint: str, binder: SocketDriver, routing_id: bytes, pipe: Pipe | None = None
-    ) -> None:
-        if not is_valid_peer(self.core.socket_type, binder.core.socket_type):
-            _log.info(
-                "inproc {endpoint}: a {ours} socket cannot connect to a {theirs} socket",
-                endpoint=endpoint,
-                ours=self.core.socket_type.name,
-                theirs=binder.core.socket_type.name,
-            )
-            if pipe is not None:
-                self.core.detach(pipe)
-            return
-        link = InprocLink(self._scheduler, self.inproc_side(), binder.inproc_side(routing_id), pipe)
-        if link.open():
-            self._inproc_links.setdefault(endpoint, []).append(link)
-            binder._inproc_links.setdefault(endpoint, []).append(link)
-            self.notify()
-            binder.notify()
 
     # -- closing ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from twisted.internet.defer import Deferred, gatherResults
 
-from zmtp.twisted._driver import InprocNames
+from zmtp.twisted._driver import FactoryInproc
 from zmtp.twisted._types import Reactor
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class ZmqFactory:
             reactor = default_reactor
         self.reactor: Reactor = reactor
         self.connections: set[ZmqConnection] = set()
-        self.inproc = InprocNames()
+        self.inproc = FactoryInproc()
         self._trigger: object | None = None
 
     def __repr__(self) -> str:
