@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from inspect import get_annotations
 from typing import TYPE_CHECKING, Any
 
+from zmtp import random_port
 from zmtp.constants import Errno, Event, Flag, PollEvent, SocketOption, SocketType
 from zmtp.engine.socket_engine import SocketEngine
 from zmtp.errors import (
@@ -26,7 +27,6 @@ from zmtp.errors import (
     ConfigurationError,
     ContextTerminated,
     OptionTypeError,
-    ZMQBindError,
     ZMQError,
 )
 from zmtp.frame import COPY_THRESHOLD, Frame
@@ -719,19 +719,14 @@ class Socket:
         self, addr: str | bytes, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
     ) -> int:
         """Bind ``addr`` on a port from the range (any free one when it is the default)."""
-        addr = _endpoint(addr)
-        if min_port == 49152 and max_port == 65536:
-            self.bind(f"{addr}:*")
-            return int(self.last_endpoint.rsplit(b":", 1)[1])
-        for port in range(min_port, min(max_port, min_port + max_tries)):
-            try:
-                self.bind(f"{addr}:{port}")
-            except ZMQError as exc:
-                if exc.errno not in (Errno.EADDRINUSE, Errno.EACCES):
-                    raise
-            else:
-                return port
-        raise ZMQBindError(Errno.EADDRINUSE, "Could not bind socket to random port.")
+        return random_port.bind_to_random_port(
+            self.bind,
+            lambda: self._engine.last_endpoint,
+            _endpoint(addr),
+            min_port=min_port,
+            max_port=max_port,
+            max_tries=max_tries,
+        )
 
     @property
     def last_endpoint(self) -> bytes:

@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
+from zmtp import random_port
 from zmtp.constants import Errno, Event, SocketOption, SocketType
-from zmtp.errors import Again, ConfigurationError, OptionTypeError, ZMQBindError, ZMQError
+from zmtp.errors import Again, ConfigurationError, OptionTypeError, ZMQError
 from zmtp.options import HWM_OPTIONS, OPTIONS, ValueType, option_spec, validate
 from zmtp.pipe import Message
 from zmtp.sockets import create_socket_core
@@ -108,19 +109,14 @@ class ZmqConnection:
         self, addr: str | bytes, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
     ) -> int:
         """Bind ``addr`` on a port from the range (any free one for the default range)."""
-        addr = _endpoint(addr)
-        if min_port == 49152 and max_port == 65536:
-            self.bind(f"{addr}:*")
-            return int(self._driver.last_endpoint.rsplit(":", 1)[1])
-        for port in range(min_port, min(max_port, min_port + max_tries)):
-            try:
-                self.bind(f"{addr}:{port}")
-            except ZMQError as exc:
-                if exc.errno not in (Errno.EADDRINUSE, Errno.EACCES):
-                    raise
-            else:
-                return port
-        raise ZMQBindError(Errno.EADDRINUSE, "Could not bind socket to random port.")
+        return random_port.bind_to_random_port(
+            self.bind,
+            lambda: self._driver.last_endpoint,
+            _endpoint(addr),
+            min_port=min_port,
+            max_port=max_port,
+            max_tries=max_tries,
+        )
 
     @property
     def last_endpoint(self) -> bytes:
