@@ -246,6 +246,13 @@ class InprocEndpoints:
         del self.inproc.bound[endpoint]
         self._inproc_bound.discard(endpoint)
 
+    def _disconnect_inproc(self, endpoint: str) -> None:
+        links = self._inproc_links.pop(endpoint, None)
+        if links is None:
+            raise ZMQError(Errno.ENOENT, f"{endpoint} is not connected")
+        for link in links:
+            link.close()
+
     def _connect_inproc(self, endpoint: str, routing_id: bytes) -> None:
         binder = self.inproc.bound.get(endpoint)
         if binder is None:

@@ -312,11 +312,7 @@ class SocketEngine(InprocEndpoints):
         """Stop connecting to ``endpoint`` and close its connection (ENOENT if unknown)."""
         scheme, _ = parse_endpoint(endpoint)
         if scheme == "inproc":
-            links = self._inproc_links.pop(endpoint, None)
-            if links is None:
-                raise ZMQError(Errno.ENOENT, f"{endpoint} is not connected")
-            for link in links:
-                link.close()
+            self._disconnect_inproc(endpoint)
             return
         connecter = self._connecters.pop(endpoint, None)
         if connecter is None:

@@ -376,11 +376,7 @@ class SocketDriver(InprocEndpoints):
         self._check_open()
         scheme, _ = parse_endpoint(endpoint)
         if scheme == "inproc":
-            links = self._inproc_links.pop(endpoint, None)
-            if links is None:
-                raise ZMQError(Errno.ENOENT, f"{endpoint} is not connected")
-            for link in links:
-                link.close()
+            self._disconnect_inproc(endpoint)
             return
         connecter = self._connecters.pop(endpoint, None)
         if connecter is None:
