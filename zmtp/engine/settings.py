@@ -7,6 +7,8 @@ translation, kept in one place so both drivers negotiate exactly alike.
 
 from __future__ import annotations
 
+import random
+
 from transports.base import TransportOptions
 from zmtp.connection import ConnectionOptions
 from zmtp.constants import SocketOption
@@ -24,6 +26,22 @@ def int_option(core: SocketCore, option: SocketOption) -> int:
     """Return an integer option, 0 if the socket type does not have it."""
     value = core.options.get(option, 0)
     return value if isinstance(value, int) else 0
+
+
+def reconnect_delay(core: SocketCore, interval: int) -> tuple[int, int] | None:
+    """Return the wait before the next connect attempt and the interval after it, in ms.
+
+    libzmq's rule: with RECONNECT_IVL_MAX set, the interval doubles from RECONNECT_IVL up to
+    the maximum; without it, each wait is random in [RECONNECT_IVL, 2 x RECONNECT_IVL), so many
+    peers do not come back in step. None when RECONNECT_IVL is -1 (or 0): no reconnecting.
+    """
+    base = int_option(core, SocketOption.RECONNECT_IVL)
+    if base <= 0:
+        return None
+    maximum = int_option(core, SocketOption.RECONNECT_IVL_MAX)
+    if maximum > 0:
+        return interval, min(interval * 2, maximum)
+    return base + random.randrange(base), interval
 
 
 def bytes_option(core: SocketCore, option: SocketOption) -> bytes:

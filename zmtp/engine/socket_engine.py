@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -279,15 +278,10 @@ class SocketEngine(InprocEndpoints):
                     return
                 if session is not None and session.handshake_complete:
                     interval = self._int(_O.RECONNECT_IVL)
-            base = self._int(_O.RECONNECT_IVL)
-            if base <= 0:
+            planned = settings.reconnect_delay(self.core, interval)
+            if planned is None:
                 return
-            maximum = self._int(_O.RECONNECT_IVL_MAX)
-            if maximum > 0:
-                delay = interval
-                interval = min(interval * 2, maximum)
-            else:
-                delay = base + random.randrange(base)
+            delay, interval = planned
             self.emit(Event.CONNECT_RETRIED, delay, connecter.endpoint)
             await asyncio.sleep(delay / 1000)
 

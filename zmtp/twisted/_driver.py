@@ -10,7 +10,6 @@ reactor's thread, so no locks are taken (inproc links get a null lock).
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -359,15 +358,10 @@ class SocketDriver(InprocEndpoints):
         """Retry after RECONNECT_IVL (doubling up to RECONNECT_IVL_MAX), as the engine does."""
         if connecter.stopped or self.closed:
             return
-        base = settings.int_option(self.core, _O.RECONNECT_IVL)
-        if base <= 0:
+        planned = settings.reconnect_delay(self.core, connecter.interval)
+        if planned is None:
             return
-        maximum = settings.int_option(self.core, _O.RECONNECT_IVL_MAX)
-        if maximum > 0:
-            delay = connecter.interval
-            connecter.interval = min(connecter.interval * 2, maximum)
-        else:
-            delay = base + random.randrange(base)
+        delay, connecter.interval = planned
         self.emit(Event.CONNECT_RETRIED, delay, connecter.endpoint)
         connecter.retry = self.reactor.callLater(delay / 1000, self._attempt, connecter)
 
