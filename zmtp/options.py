@@ -31,9 +31,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from zmtp import z85
+from zmtp.constants import Errno
 from zmtp.constants import SocketOption as O
 from zmtp.constants import SocketType as T
-from zmtp.errors import ConfigurationError, OptionTypeError
+from zmtp.errors import ConfigurationError, OptionTypeError, ZMQError
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
@@ -552,6 +553,20 @@ def validate(option: int, value: object, socket_type: int | None = None) -> Opti
         raise OptionTypeError(f"{name} takes an int, not {type(value).__name__}")
     assert isinstance(spec.rule, IntRule)
     return spec.rule.normalise(name, int(value), spec.value_type)
+
+
+def checked_setsockopt(option: int, value: object, socket_type: int) -> OptionValue:
+    """:func:`validate` with the errors a setsockopt call raises (pyzmq's, over libzmq's).
+
+    A value of the wrong Python type is a TypeError; anything libzmq refuses is ZMQError
+    EINVAL. Every front end sets options through this, so they fail alike.
+    """
+    try:
+        return validate(option, value, socket_type)
+    except OptionTypeError as exc:
+        raise TypeError(str(exc)) from None
+    except ConfigurationError as exc:
+        raise ZMQError(Errno.EINVAL, str(exc)) from None
 
 
 def initial_values(socket_type: int) -> dict[O, OptionValue]:

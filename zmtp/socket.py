@@ -26,13 +26,18 @@ from zmtp.errors import (
     Again,
     ConfigurationError,
     ContextTerminated,
-    OptionTypeError,
     ZMQError,
 )
 from zmtp.frame import COPY_THRESHOLD, Frame
 from zmtp.metadata import Metadata
 from zmtp.monitor import encode_event
-from zmtp.options import HWM_OPTIONS, OPTIONS, ValueType, option_spec, validate
+from zmtp.options import (
+    HWM_OPTIONS,
+    OPTIONS,
+    ValueType,
+    checked_setsockopt,
+    option_spec,
+)
 from zmtp.pipe import Message
 from zmtp.signal_fd import SignalFD
 from zmtp.sockets import create_socket_core
@@ -746,12 +751,7 @@ class Socket:
             # pyzmq takes an unknown option for an int one: any other value is a TypeError
             # before libzmq gets to say EINVAL.
             raise TypeError(f"option {option!r} is not a known socket option; expected an int")
-        try:
-            stored = validate(option, value, self.socket_type)
-        except OptionTypeError as exc:
-            raise TypeError(str(exc)) from None
-        except ConfigurationError as exc:
-            raise ZMQError(Errno.EINVAL, str(exc)) from None
+        stored = checked_setsockopt(option, value, self.socket_type)
         with self._lock:
             self._core.set_option(_O(option), stored)
 

@@ -21,8 +21,14 @@ from twisted.logger import Logger
 
 from zmtp import random_port
 from zmtp.constants import Errno, Event, SocketOption, SocketType
-from zmtp.errors import Again, ConfigurationError, OptionTypeError, ZMQError
-from zmtp.options import HWM_OPTIONS, OPTIONS, ValueType, option_spec, validate
+from zmtp.errors import Again, ConfigurationError, ZMQError
+from zmtp.options import (
+    HWM_OPTIONS,
+    OPTIONS,
+    ValueType,
+    checked_setsockopt,
+    option_spec,
+)
 from zmtp.pipe import Message
 from zmtp.sockets import create_socket_core
 from zmtp.twisted._driver import SocketDriver
@@ -138,12 +144,7 @@ class ZmqConnection:
             raise ZMQError(Errno.EINVAL, str(exc)) from None
         if spec.value_type is ValueType.BYTES and isinstance(value, str):
             value = value.encode("utf-8")
-        try:
-            stored = validate(option, value, self.socketType)
-        except OptionTypeError as exc:
-            raise TypeError(str(exc)) from None
-        except ConfigurationError as exc:
-            raise ZMQError(Errno.EINVAL, str(exc)) from None
+        stored = checked_setsockopt(option, value, self.socketType)
         self._core.set_option(spec.option, stored)
         self._changed()
 
