@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from inspect import get_annotations
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from zmtp import random_port
 from zmtp.constants import Errno, Event, Flag, PollEvent, SocketOption, SocketType
@@ -61,6 +61,14 @@ _READ_ONLY = {
     _O.MECHANISM,
     _O.THREAD_SAFE,
 }
+
+
+class _SavableLock(Protocol):
+    """The two methods of an RLock with which threading.Condition releases it fully."""
+
+    def _release_save(self) -> object: ...
+
+    def _acquire_restore(self, state: object, /) -> None: ...
 
 
 def _class_defines(cls: type, name: str) -> bool:
@@ -346,6 +354,7 @@ class Socket:
         with self._lock:
             if self._handle.waiter is not None:
                 self._ready.notify_all()
+                self._engine.lending.wake()
             watchers = list(self._watchers)
         for watcher in watchers:
             watcher()
@@ -355,6 +364,7 @@ class Socket:
         with self._lock:
             self._handle.mark(terminated=True)
             self._ready.notify_all()
+            self._engine.lending.wake()
             watchers = list(self._watchers)
         for watcher in watchers:  # pollers waiting on this socket raise ETERM too
             watcher()
@@ -367,6 +377,46 @@ class Socket:
 
     def _wait(self, deadline: float | None) -> None:
         """Wait for a change; raise Again at the deadline, ETERM if the context ends."""
+        remaining = self._wait_time(deadline)
+        lending = self._engine.lending
+        if lending.lent:
+            # Waiting on the condition: only the I/O thread reads for it.
+            lending.take_back()
+        handle = self._handle
+        handle.waiter = threading.get_ident()
+        try:
+            self._ready.wait(remaining)
+        finally:
+            handle.waiter = None
+        if self._terminated:
+            raise ContextTerminated()
+
+    def _wait_for_input(self, deadline: float | None) -> None:
+        """Wait for a message to receive, reading lent connections directly if there are some.
+
+        See zmtp.engine.lending: a thread that blocks in recv() reads the connections the I/O
+        thread lent it instead of waiting for the I/O thread to wake it.
+        """
+        lending = self._engine.lending
+        if not lending.lent:
+            lending.wanted = True
+            self._wait(deadline)
+            return
+        remaining = self._wait_time(deadline)
+        if lending.read_now():
+            return
+        handle = self._handle
+        handle.waiter = threading.get_ident()
+        lock = cast(_SavableLock, self._lock)
+        try:
+            lending.wait(lock._release_save, lock._acquire_restore, remaining)
+        finally:
+            handle.waiter = None
+        if self._terminated:
+            raise ContextTerminated()
+
+    def _wait_time(self, deadline: float | None) -> float | None:
+        """Check that this thread may wait, and for how long (None: no limit)."""
         if self._terminated:
             raise ContextTerminated()
         if deadline is not None:
@@ -375,21 +425,14 @@ class Socket:
                 raise Again()
         else:
             remaining = None
-        me = threading.get_ident()
-        handle = self._handle
-        if handle.waiter is not None and handle.waiter != me:
+        waiter = self._handle.waiter
+        if waiter is not None and waiter != threading.get_ident():
             raise ZMQError(
                 Errno.EFAULT,
                 "the socket is already in use by another thread (sockets are not"
                 " thread-safe: use one per thread, or hand messages over inproc)",
             )
-        handle.waiter = me
-        try:
-            self._ready.wait(remaining)
-        finally:
-            handle.waiter = None
-        if self._terminated:
-            raise ContextTerminated()
+        return remaining
 
     def _check_open(self) -> None:
         if self._closed:
@@ -536,8 +579,6 @@ class Socket:
             try:
                 message = self._core.recv()
             except Again:
-                if flags & _DONTWAIT:
-                    raise
                 message = self._recv_waiting(flags)
         if _TRACKED_REFS:
             message = _plain(message)
@@ -583,8 +624,6 @@ class Socket:
             try:
                 message = self._core.recv()
             except Again:
-                if flags & _DONTWAIT:
-                    raise
                 message = self._recv_waiting(flags)
         return _plain(message) if _TRACKED_REFS else message
 
@@ -617,9 +656,15 @@ class Socket:
 
     def _recv_waiting(self, flags: int) -> Message:
         """Wait for a message under RCVTIMEO (the caller holds the lock and found none)."""
+        if flags & _DONTWAIT:
+            lending = self._engine.lending
+            # Bytes may wait in the kernel on a lent connection that no thread polls.
+            if lending.lent and lending.read_now():
+                return self._core.recv()
+            raise Again()
         deadline = self._deadline(flags, _O.RCVTIMEO)
         while True:
-            self._wait(deadline)
+            self._wait_for_input(deadline)
             try:
                 return self._core.recv()
             except Again:
@@ -666,6 +711,11 @@ class Socket:
             # Reset before looking: a change from now on makes the descriptor readable again.
             signal_fd.clear()
         with self._lock:
+            lending = self._engine.lending
+            if lending.lent:
+                # The socket is being polled: the I/O thread must read for it again.
+                lending.take_back()
+                lending.read_now()
             events = 0
             if self._receiving or self._core.readable():
                 events |= PollEvent.POLLIN

@@ -19,6 +19,7 @@ from zmtp.connection import ConnectionOptions
 from zmtp.constants import Errno, Event, SocketOption, SocketType
 from zmtp.engine import settings
 from zmtp.engine.inproc import InprocEndpoints, InprocLink, InprocNames
+from zmtp.engine.lending import ReadLending
 from zmtp.engine.stream import StreamProtocol
 from zmtp.engine.zap_client import ZapCall
 from zmtp.errors import ZAP_UNSPECIFIED, ZapReplyError, ZMQError
@@ -83,6 +84,8 @@ class SocketEngine(InprocEndpoints):
         self._inproc_links: dict[str, list[InprocLink]] = {}
         self._inproc_bound: set[str] = set()
         self.closed = False
+        # Connections lent to a thread blocked in recv() (see zmtp.engine.lending).
+        self.lending = ReadLending(loop, lock)
 
     # -- options as the lower layers want them ----------------------------------------------
 
@@ -177,7 +180,7 @@ class SocketEngine(InprocEndpoints):
             binding.protocols.discard(protocol)
             self.emit(Event.DISCONNECTED, protocol.fd, binding.endpoint)
 
-        protocol = StreamProtocol(self.loop, self.lock, make_session, lost)
+        protocol = StreamProtocol(self.loop, self.lock, make_session, lost, self.lending)
         binding.protocols.add(protocol)
         return protocol
 
@@ -251,6 +254,7 @@ class SocketEngine(InprocEndpoints):
                 self.lock,
                 lambda protocol: self._connect_session(connecter, transport, protocol),
                 lambda protocol: None,
+                self.lending,
             )
             self.emit(Event.CONNECT_DELAYED, Errno.EINPROGRESS, connecter.endpoint)
             try:

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from zmtp.engine.lending import IDLE_CHECK, ReadLending
 from zmtp.frames import Buffer
 from zmtp.pipe import Pipe
 from zmtp.session import Session
@@ -84,6 +85,7 @@ class StreamProtocol(asyncio.Protocol):
         lock: AbstractContextManager[object],
         make_session: Callable[[StreamProtocol], Session],
         on_lost: Callable[[StreamProtocol], None],
+        lending: ReadLending | None = None,
     ) -> None:
         self._loop = loop
         self._lock = lock
@@ -104,6 +106,14 @@ class StreamProtocol(asyncio.Protocol):
         self._loop_thread = threading.get_ident()
         self.lost = loop.create_future()
         self.fd = -1
+        # Lending this connection's reads to a thread blocked in recv() (zmtp.engine.lending):
+        # whether it is lent now, how many reads that thread made, and how many the last idle
+        # check saw.
+        self._lending = lending
+        self._lent = False
+        self._lent_reads = 0
+        self._lent_reads_seen = 0
+        self._lend_timer: asyncio.TimerHandle | None = None
 
     def itself(self) -> StreamProtocol:
         """Serve as the protocol factory of a connection made for this very protocol."""
@@ -150,7 +160,7 @@ class StreamProtocol(asyncio.Protocol):
 
     def _start_reading(self) -> None:
         sock = self._sock
-        if not self._reading and sock is not None:
+        if not self._reading and not self._lent and sock is not None:
             self._reading = True
             self._loop.add_reader(sock.fileno(), self._readable)
 
@@ -165,6 +175,20 @@ class StreamProtocol(asyncio.Protocol):
         session = self.session
         if sock is None or session is None:
             return
+        chunks = self._read(sock, session)
+        if not chunks:
+            return
+        with self._lock:
+            now = self._loop.time()
+            for data in chunks:
+                session.receive(data, now)
+            self._after(session)
+            lending = self._lending
+            if lending is not None and lending.wanted:
+                self._lend(lending, session)
+
+    def _read(self, sock: socket.socket, session: Session) -> list[bytes]:
+        """Read what the kernel has (several reads while they fill their buffers)."""
         chunks: list[bytes] = []
         reads = self._reads
         for _ in range(_READS_PER_WAKE):
@@ -180,13 +204,90 @@ class StreamProtocol(asyncio.Protocol):
                 reads.short(len(data))
                 break
             reads.filled()
-        if not chunks:
+        return chunks
+
+    # -- lending reads to a thread blocked in recv() (see zmtp.engine.lending) ---------------
+
+    def _lend(self, lending: ReadLending, session: Session) -> None:
+        """Stop polling and let the waiting application thread read (loop thread, locked)."""
+        if self._lent or self._sock is None or session.closed or not session.reading:
             return
+        if not session.handshake_complete:
+            return
+        self._stop_reading()
+        self._lent = True
+        self._lent_reads_seen = self._lent_reads
+        lending.lent.append(self)
+        self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
+
+    def _check_lent(self) -> None:
+        """Take the connection back if the application thread stopped reading it."""
+        self._lend_timer = None
+        lending = self._lending
         with self._lock:
-            now = self._loop.time()
-            for data in chunks:
-                session.receive(data, now)
-            self._after(session)
+            if not self._lent or lending is None:
+                return
+            if lending.polling or self._lent_reads != self._lent_reads_seen:
+                self._lent_reads_seen = self._lent_reads
+                self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
+                return
+            lending.wanted = False
+            self.take_back()
+
+    def take_back(self) -> None:
+        """Poll the connection in the I/O thread again (loop thread, under the lock)."""
+        lending = self._lending
+        if not self._lent or lending is None:
+            return
+        self._lent = False
+        lending.lent.remove(self)
+        # The waiting thread may be polling this descriptor: it must stop before we close it.
+        lending.wake()
+        if self._lend_timer is not None:
+            self._lend_timer.cancel()
+            self._lend_timer = None
+        session = self.session
+        if session is not None and session.reading:
+            self._start_reading()
+
+    def lent_fd(self) -> int:
+        """Return the descriptor the application thread should wait on, or -1 (nothing to read)."""
+        sock = self._sock
+        session = self.session
+        if not self._lent or sock is None or session is None or not session.reading:
+            return -1
+        return sock.fileno()
+
+    def read_lent(self) -> bool:
+        """Read and decode what the kernel holds, in the application thread (under the lock).
+
+        What only the loop thread may do afterwards (arming the writer or the timer, closing)
+        is left to a flush scheduled in that thread.
+        """
+        sock = self._sock
+        session = self.session
+        if not self._lent or sock is None or session is None or not session.reading:
+            return False
+        chunks = self._read(sock, session)
+        if not chunks:
+            return False
+        self._lent_reads += 1
+        now = self._loop.time()
+        for data in chunks:
+            session.receive(data, now)
+        if not self._out:
+            # A PONG, or a reply queued meanwhile: written here, as schedule_flush does.
+            self._queue(session.output(_FLUSH_BUDGET))
+            if self._out:
+                self._send()
+        deadline = session.get_timer()
+        sooner = deadline is not None and (self._timer_at is None or deadline < self._timer_at)
+        if (session.closed or not session.reading or self._out or sooner) and (
+            not self._flush_scheduled
+        ):
+            self._flush_scheduled = True
+            self._loop.call_soon_threadsafe(self.flush)
+        return True
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -367,6 +468,9 @@ class StreamProtocol(asyncio.Protocol):
         sock = self._sock
         if sock is None:
             return
+        if self._lent:
+            with self._lock:
+                self.take_back()
         self._stop_reading()
         if self._writer_armed:
             self._writer_armed = False
@@ -381,5 +485,8 @@ class StreamProtocol(asyncio.Protocol):
         if session is None:
             return
         with self._lock:
+            if self._lent:
+                # Bytes the application thread has not read yet count for the heartbeats.
+                self.read_lent()
             session.handle_timer(self._loop.time())
             self._after(session)

@@ -1,0 +1,153 @@
+"""Connections whose reading the I/O thread lends to an application thread blocked in recv().
+
+Why: through the I/O thread, every message that arrives for a blocking ``recv()`` crosses two
+threads. The I/O thread wakes, reads and decodes it, wakes the waiting thread through the
+socket's condition, and that thread then waits for the GIL the I/O thread still holds. On this
+kind of machine those hand-offs are most of a request/reply round trip. A thread that is blocked
+in ``recv()`` anyway can instead wait on the connection's descriptor and read it itself: one
+wake-up per message, and no thread hand-off.
+
+The rules that keep two threads from ever reading one connection at once:
+
+- Only the I/O thread lends and takes back (it stops and restarts polling the descriptor), and
+  only under the socket's lock. A lent connection is never polled by the I/O thread.
+- The application thread reads a connection only while it is lent, and only under the lock, so
+  bytes reach the session in the order the kernel gave them, whoever read them.
+- A thread finding no message and nothing lent sets :attr:`ReadLending.wanted` and waits on the
+  socket's condition as before; the I/O thread lends a connection right after its next read
+  while ``wanted`` is set.
+- The I/O thread takes a connection back when the application has stopped reading it for
+  :data:`IDLE_CHECK` (so heartbeats, the end of the connection and RCVHWM work while nobody
+  calls ``recv()``), when the socket is polled in any other way (``poll()``, a Poller, FD and
+  EVENTS), and when the connection closes.
+
+While the application thread waits on lent descriptors it also waits on a wake-up descriptor
+of this object, so that anything the condition would have told it (a message from another
+peer, the context ending, a connection taken back) still reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import select
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zmtp.engine.stream import StreamProtocol
+
+# How often the I/O thread checks whether a lent connection is still being read. A connection
+# nobody read since the last check is taken back; this bounds how long bytes can wait in the
+# kernel unread (a heartbeat, the peer's disconnection) while the application does other work.
+IDLE_CHECK = 0.010
+
+
+class ReadLending:
+    """The lent connections of one socket, and the wake-up descriptor of its waiting thread."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, lock: AbstractContextManager[object]
+    ) -> None:
+        self._loop = loop
+        self._lock = lock
+        # The application thread would like connections lent (it blocked in recv()).
+        self.wanted = False
+        self.lent: list[StreamProtocol] = []
+        # A thread is waiting on the lent descriptors (so wake() must write).
+        self.polling = False
+        self._taking_back = False
+        self._wake_r = -1
+        self._wake_w = -1
+        self._poller: select.poll | None = None
+        self._polled: list[int] = []
+
+    def read_now(self) -> bool:
+        """Read every lent connection without waiting (the caller holds the lock)."""
+        got = False
+        for connection in list(self.lent):
+            got = connection.read_lent() or got
+        return got
+
+    def wait(
+        self,
+        release: Callable[[], object],
+        reacquire: Callable[[object], None],
+        timeout: float | None,
+    ) -> None:
+        """Wait for a lent descriptor or a wake-up, the lock released; then read what came.
+
+        The caller holds the socket's lock, found nothing to receive, and calls again if this
+        returns with still nothing (a wake-up, a timeout, bytes that were not a whole message).
+        """
+        # A connection that ended (or stopped reading) is left out: its descriptor would stay
+        # readable until the I/O thread takes it back.
+        fds = [fd for fd in (connection.lent_fd() for connection in self.lent) if fd >= 0]
+        poller = self._poller_for(fds)
+        self.polling = True
+        saved = release()
+        try:
+            events = poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
+        finally:
+            reacquire(saved)
+            self.polling = False
+        readable = {fd for fd, _ in events}
+        if self._wake_r in readable:
+            self._drain()
+        for connection in list(self.lent):
+            if connection.lent_fd() in readable:
+                connection.read_lent()
+
+    def _poller_for(self, fds: list[int]) -> select.poll:
+        """Return a poll object for ``fds`` and the wake-up pipe (rebuilt when they change)."""
+        if self._wake_r < 0:
+            self._wake_r, self._wake_w = os.pipe()
+            os.set_blocking(self._wake_r, False)
+            os.set_blocking(self._wake_w, False)
+            weakref.finalize(self, _close_pair, self._wake_r, self._wake_w)
+        if self._poller is None or fds != self._polled:
+            poller = select.poll()
+            poller.register(self._wake_r, select.POLLIN)
+            for fd in fds:
+                poller.register(fd, select.POLLIN)
+            self._poller = poller
+            self._polled = fds
+        return self._poller
+
+    def wake(self) -> None:
+        """Wake the thread waiting on the lent descriptors, if any (any thread, under the lock)."""
+        if self.polling and self._wake_w >= 0:
+            # A full pipe holds earlier wake-ups already: the thread will see those.
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b"\0")
+
+    def _drain(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def take_back(self) -> None:
+        """Ask the I/O thread to take every lent connection back (any thread, under the lock).
+
+        Called when the socket is about to be waited on in another way (poll, FD, EVENTS).
+        """
+        self.wanted = False
+        if self.lent and not self._taking_back:
+            self._taking_back = True
+            self._loop.call_soon_threadsafe(self._take_back_all)
+
+    def _take_back_all(self) -> None:
+        with self._lock:
+            self._taking_back = False
+            for connection in list(self.lent):
+                connection.take_back()
+
+
+def _close_pair(read_fd: int, write_fd: int) -> None:
+    os.close(read_fd)
+    os.close(write_fd)
