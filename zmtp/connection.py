@@ -188,22 +188,34 @@ class Connection:
 
     def receive_data(self, data: Buffer, now: float) -> None:
         """Feed bytes received from the peer; ``b""`` means the peer closed the stream."""
+        messages = self.receive_messages(data, now)
+        if messages:
+            self._events.append(MessagesReceived(messages))
+
+    def receive_messages(self, data: Buffer, now: float) -> list[Message]:
+        """Feed bytes as :meth:`receive_data` does, returning plain messages instead of an event.
+
+        When the bytes held nothing but whole messages (the usual case once in traffic) and no
+        event was waiting to be read, the messages come back here and no event is queued: the
+        per-message path skips building and dispatching a MessagesReceived. In every other case
+        the result is empty and everything, messages included, is reported by :meth:`events`.
+        """
         state = self.state
         if state is State.IDLE:
             raise UsageError("call start() before receive_data()")
         if state is State.CLOSED:
-            return
+            return []
         if not data:
             phase = "" if state is _TRAFFIC else f" during the {state.value}"
             self._fail(ConnectionLost(f"peer closed the connection{phase}"))
-            return
+            return []
         # RFC 37: any traffic from the peer proves it alive.
         self._heartbeat_deadline = None
         self._ttl_deadline = None
         if state is State.GREETING:
             data = self._receive_greeting(bytes(data), now)
             if not data or self.state is State.CLOSED:
-                return
+                return []
         items: list[DecodedItem] = []
         commands_before = self._decoder.commands
         try:
@@ -211,17 +223,20 @@ class Connection:
         except ZMTPError as exc:
             self._process(items, now)
             self._fail(exc)
-            return
+            return []
         if (
             self.state is _TRAFFIC
             and self._decoder.commands == commands_before
             and not self._reads_subscriptions
             and self._codec is None
         ):
-            if items:  # the fast path: nothing but messages
-                self._events.append(MessagesReceived(items))  # type: ignore[arg-type]
-            return
+            if self._events:  # returned now, these would overtake what was reported before
+                if items:
+                    self._events.append(MessagesReceived(items))  # type: ignore[arg-type]
+                return []
+            return items  # type: ignore[return-value]  # the fast path: nothing but messages
         self._process(items, now)
+        return []
 
     def handle_timer(self, now: float) -> None:
         """Run whatever timers are due at ``now`` (handshake deadline, heartbeats)."""
@@ -248,17 +263,17 @@ class Connection:
 
     def get_timer(self) -> float | None:
         """Return when :meth:`handle_timer` must next be called, or None if never."""
-        deadlines = [
-            deadline
-            for deadline in (
-                self._handshake_deadline,
-                self._heartbeat_deadline,
-                self._ttl_deadline,
-                self._next_ping,
-            )
-            if deadline is not None
-        ]
-        return min(deadlines) if deadlines else None
+        soonest = None
+        # Asked after every read: a plain loop, no list to build.
+        for deadline in (
+            self._handshake_deadline,
+            self._heartbeat_deadline,
+            self._ttl_deadline,
+            self._next_ping,
+        ):
+            if deadline is not None and (soonest is None or deadline < soonest):
+                soonest = deadline
+        return soonest
 
     def receive_zap_reply(self, reply: ZapReply, now: float) -> None:
         """Give the mechanism the ZAP handler's answer to an AuthenticationRequested event."""
@@ -347,6 +362,11 @@ class Connection:
         out = self._out
         self._out = []
         return out
+
+    @property
+    def has_output(self) -> bool:
+        """Whether bytes wait to be taken by :meth:`buffers_to_send`."""
+        return bool(self._out)
 
     @property
     def body_missing(self) -> int:

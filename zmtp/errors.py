@@ -210,6 +210,11 @@ def strerror(errno: int) -> str:
     return message if message is not None else os.strerror(errno)
 
 
+# Again is raised on every receive that finds nothing, often on the per-message path:
+# os.strerror's locale lookup is done once.
+_EAGAIN_MESSAGE = strerror(Errno.EAGAIN)
+
+
 class ZMQError(ZMTPError):
     """pyzmq's ``ZMQError``: ``errno`` is libzmq's number, ``strerror`` the reason.
 
@@ -239,7 +244,10 @@ class Again(ZMQError):
     """EAGAIN: the operation would block (non-blocking call, or a timeout expired)."""
 
     def __init__(self, errno: int | None = Errno.EAGAIN, msg: str | None = None) -> None:
-        super().__init__(Errno.EAGAIN if errno is None else errno, msg)
+        if errno is None or errno == Errno.EAGAIN:
+            super().__init__(Errno.EAGAIN, _EAGAIN_MESSAGE if msg is None else msg)
+        else:
+            super().__init__(errno, msg)
 
 
 class ContextTerminated(ZMQError):

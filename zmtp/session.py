@@ -85,7 +85,14 @@ class Session:
 
     def receive(self, data: Buffer, now: float) -> None:
         """Feed bytes from the peer (``b""`` for end of stream) and act on what they say."""
-        self.connection.receive_data(data, now)
+        messages = self.connection.receive_messages(data, now)
+        if messages:
+            # The per-message path: nothing but messages came, and no event waits.
+            pipe = self.pipe
+            if pipe is not None and self.core.receives:
+                pipe.deliver(messages)
+                self._on_change()
+            return
         self._handle_events()
 
     def handle_timer(self, now: float) -> None:

@@ -294,12 +294,13 @@ class Socket:
         self._unusable = False
         # The engine holds only a weak reference to this socket, so that a socket dropped
         # without close() can be collected (and then closed) as in pyzmq.
-        notify = weakref.WeakMethod(self._notify)
+        owner = weakref.ref(self)
 
         def wake() -> None:
-            method = notify()
-            if method is not None:
-                method()
+            # Called for every batch of messages: a plain weakref is cheaper than a WeakMethod.
+            sock = owner()
+            if sock is not None:
+                sock._notify()
 
         self._engine = SocketEngine(context.loop, core, self._lock, wake, context.inproc)
         context._socket_created(self)
@@ -355,6 +356,8 @@ class Socket:
             if self._handle.waiter is not None:
                 self._ready.notify_all()
                 self._engine.lending.wake()
+            if not self._watchers:  # the usual case: no poller, FD or asyncio waiter
+                return
             watchers = list(self._watchers)
         for watcher in watchers:
             watcher()
@@ -403,8 +406,8 @@ class Socket:
             self._wait(deadline)
             return
         remaining = self._wait_time(deadline)
-        if lending.read_now():
-            return
+        # No read before waiting: poll() reports bytes already there at once, and costs less
+        # than a recv() that fails with EAGAIN (the usual case right after a request).
         handle = self._handle
         handle.waiter = threading.get_ident()
         lock = cast(_SavableLock, self._lock)

@@ -63,7 +63,7 @@ class ReadLending:
         self._wake_r = -1
         self._wake_w = -1
         self._poller: select.poll | None = None
-        self._polled: list[int] = []
+        self._polled: dict[int, StreamProtocol] = {}
 
     def read_now(self) -> bool:
         """Read every lent connection without waiting (the caller holds the lock)."""
@@ -85,8 +85,12 @@ class ReadLending:
         """
         # A connection that ended (or stopped reading) is left out: its descriptor would stay
         # readable until the I/O thread takes it back.
-        fds = [fd for fd in (connection.lent_fd() for connection in self.lent) if fd >= 0]
-        poller = self._poller_for(fds)
+        polled = {}
+        for connection in self.lent:
+            fd = connection.lent_fd()
+            if fd >= 0:
+                polled[fd] = connection
+        poller = self._poller_for(polled)
         self.polling = True
         saved = release()
         try:
@@ -94,27 +98,27 @@ class ReadLending:
         finally:
             reacquire(saved)
             self.polling = False
-        readable = {fd for fd, _ in events}
-        if self._wake_r in readable:
-            self._drain()
-        for connection in list(self.lent):
-            if connection.lent_fd() in readable:
-                connection.read_lent()
+        for fd, _ in events:
+            ready = polled.get(fd)
+            if ready is not None:
+                ready.read_lent()  # nothing if it was taken back meanwhile
+            elif fd == self._wake_r:
+                self._drain()
 
-    def _poller_for(self, fds: list[int]) -> select.poll:
-        """Return a poll object for ``fds`` and the wake-up pipe (rebuilt when they change)."""
+    def _poller_for(self, polled: dict[int, StreamProtocol]) -> select.poll:
+        """Return a poll object for ``polled`` and the wake-up pipe (rebuilt on a change)."""
         if self._wake_r < 0:
             self._wake_r, self._wake_w = os.pipe()
             os.set_blocking(self._wake_r, False)
             os.set_blocking(self._wake_w, False)
             weakref.finalize(self, _close_pair, self._wake_r, self._wake_w)
-        if self._poller is None or fds != self._polled:
+        if self._poller is None or polled != self._polled:
             poller = select.poll()
             poller.register(self._wake_r, select.POLLIN)
-            for fd in fds:
+            for fd in polled:
                 poller.register(fd, select.POLLIN)
             self._poller = poller
-            self._polled = fds
+            self._polled = polled
         return self._poller
 
     def wake(self) -> None:

@@ -275,11 +275,10 @@ class StreamProtocol(asyncio.Protocol):
         now = self._loop.time()
         for data in chunks:
             session.receive(data, now)
-        if not self._out:
-            # A PONG, or a reply queued meanwhile: written here, as schedule_flush does.
+        if not self._out and session.connection.has_output:
+            # A PONG or another command's answer: written here, as schedule_flush does.
             self._queue(session.output(_FLUSH_BUDGET))
-            if self._out:
-                self._send()
+            self._send()
         deadline = session.get_timer()
         sooner = deadline is not None and (self._timer_at is None or deadline < self._timer_at)
         if (session.closed or not session.reading or self._out or sooner) and (
