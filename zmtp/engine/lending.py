@@ -16,10 +16,11 @@ The rules that keep two threads from ever reading one connection at once:
 - A thread finding no message and nothing lent sets :attr:`ReadLending.wanted` and waits on the
   socket's condition as before; the I/O thread lends a connection right after its next read
   while ``wanted`` is set.
-- The I/O thread takes a connection back when the application has stopped reading it for
-  :data:`IDLE_CHECK` (so heartbeats, the end of the connection and RCVHWM work while nobody
-  calls ``recv()``), when the socket is polled in any other way (``poll()``, a Poller, FD and
-  EVENTS), and when the connection closes.
+- The I/O thread takes a connection back when the application has stopped reading it (checked
+  every :data:`IDLE_CHECK`, spaced out to :data:`IDLE_CHECK_MAX` while a thread stays blocked),
+  so heartbeats, the end of the connection and RCVHWM work while nobody calls ``recv()``; when
+  the socket is polled in any other way (``poll()``, a Poller, FD and EVENTS, a blocked send);
+  and when the connection closes.
 
 While the application thread waits on lent descriptors it also waits on a wake-up descriptor
 of this object, so that anything the condition would have told it (a message from another
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 # nobody read since the last check is taken back; this bounds how long bytes can wait in the
 # kernel unread (a heartbeat, the peer's disconnection) while the application does other work.
 IDLE_CHECK = 0.010
+# While a thread stays blocked on the lent descriptors, the checks space out (doubling) up to
+# this, so a recv() that waits for hours costs the I/O thread ten wake-ups a second, not a
+# hundred. A thread that stops waiting is noticed within this plus IDLE_CHECK.
+IDLE_CHECK_MAX = 0.100
 
 
 class ReadLending:
@@ -62,6 +67,7 @@ class ReadLending:
         self._taking_back = False
         self._wake_r = -1
         self._wake_w = -1
+        self._close_pipe: weakref.finalize[[int, int], ReadLending] | None = None
         self._poller: select.poll | None = None
         self._polled: dict[int, StreamProtocol] = {}
 
@@ -111,7 +117,7 @@ class ReadLending:
             self._wake_r, self._wake_w = os.pipe()
             os.set_blocking(self._wake_r, False)
             os.set_blocking(self._wake_w, False)
-            weakref.finalize(self, _close_pair, self._wake_r, self._wake_w)
+            self._close_pipe = weakref.finalize(self, _close_pair, self._wake_r, self._wake_w)
         if self._poller is None or polled != self._polled:
             poller = select.poll()
             poller.register(self._wake_r, select.POLLIN)
@@ -134,6 +140,18 @@ class ReadLending:
                 pass
         except BlockingIOError:
             pass
+
+    def close(self) -> None:
+        """Close the wake-up pipe (the socket is closed), unless a thread still waits on it.
+
+        Such a thread (one blocked in recv() while another closed the socket) leaves the pipe
+        to the garbage collector, which closes it with this object.
+        """
+        if not self.polling and self._close_pipe is not None:
+            self._close_pipe()
+            self._close_pipe = None
+            self._poller = None
+            self._wake_r = self._wake_w = -1
 
     def take_back(self) -> None:
         """Ask the I/O thread to take every lent connection back (any thread, under the lock).

@@ -380,6 +380,8 @@ class SocketEngine(InprocEndpoints):
         self._inproc_links.clear()
         for waiting in self.inproc.pending.values():
             waiting[:] = [entry for entry in waiting if entry[0] is not self]
+        with self.lock:
+            self.lending.close()
 
 
 def _listener_fd(listening: Listening) -> int:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from zmtp.engine.lending import IDLE_CHECK, ReadLending
+from zmtp.engine.lending import IDLE_CHECK, IDLE_CHECK_MAX, ReadLending
 from zmtp.frames import Buffer
 from zmtp.pipe import Pipe
 from zmtp.session import Session
@@ -114,6 +114,7 @@ class StreamProtocol(asyncio.Protocol):
         self._lent_reads = 0
         self._lent_reads_seen = 0
         self._lend_timer: asyncio.TimerHandle | None = None
+        self._lend_check = IDLE_CHECK
 
     def itself(self) -> StreamProtocol:
         """Serve as the protocol factory of a connection made for this very protocol."""
@@ -218,6 +219,7 @@ class StreamProtocol(asyncio.Protocol):
         self._lent = True
         self._lent_reads_seen = self._lent_reads
         lending.lent.append(self)
+        self._lend_check = IDLE_CHECK
         self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
     def _check_lent(self) -> None:
@@ -227,12 +229,16 @@ class StreamProtocol(asyncio.Protocol):
         with self._lock:
             if not self._lent or lending is None:
                 return
-            if lending.polling or self._lent_reads != self._lent_reads_seen:
-                self._lent_reads_seen = self._lent_reads
-                self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
+            if lending.polling:
+                self._lend_check = min(2 * self._lend_check, IDLE_CHECK_MAX)
+            elif self._lent_reads != self._lent_reads_seen:
+                self._lend_check = IDLE_CHECK
+            else:
+                lending.wanted = False
+                self.take_back()
                 return
-            lending.wanted = False
-            self.take_back()
+            self._lent_reads_seen = self._lent_reads
+            self._lend_timer = self._loop.call_later(self._lend_check, self._check_lent)
 
     def take_back(self) -> None:
         """Poll the connection in the I/O thread again (loop thread, under the lock)."""
