@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import gc
 import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,8 @@ from api_support import Worker, socket_maker
 
 import zmtp
 import zmtp.engine.stream as stream_module
+from zmtp.connection import Connection, ConnectionOptions
+from zmtp.constants import SocketType
 from zmtp.engine.lending import ReadLending
 from zmtp.engine.stream import StreamProtocol
 from zmtp.monitor import recv_monitor_message
@@ -116,6 +119,16 @@ def lent(sock: zmtp.Socket) -> int:
     """How many of the socket's connections are lent to an application thread now."""
     with sock._lock:
         return len(sock._engine.lending.lent)
+
+
+def handshakes_done(sock: zmtp.Socket) -> int:
+    """How many of the connections the socket accepted have finished their handshake."""
+    with sock._lock:
+        return sum(
+            protocol.session is not None and protocol.session.handshake_complete
+            for binding in sock._engine._bindings.values()
+            for protocol in binding.protocols
+        )
 
 
 def polling(sock: zmtp.Socket) -> bool:
@@ -300,6 +313,38 @@ def pipeline(make: Maker) -> tuple[zmtp.Socket, zmtp.Socket]:
     push = make(zmtp.PUSH)
     push.connect(bind(pull, "tcp://127.0.0.1:*"))
     return pull, push
+
+
+def test_a_connection_lent_mid_message_wakes_the_thread_waiting_on_the_condition(
+    make: Maker, no_idle_check: None
+) -> None:
+    """A connection lent after a read that completed no message still gets read.
+
+    The thread blocked in recv() waits on the socket's condition until something is lent.
+    A read that ends inside a body delivers nothing, so the lending itself must wake that
+    thread; before it did, the rest of the message waited for the idle check (12 ms per
+    1 MiB message over ipc, and forever here, where the idle check never comes). The peer
+    is a zmtp Connection over a plain socket, so the test decides where the bytes split.
+    """
+    pull = make(zmtp.PULL)
+    host, port = bind(pull, "tcp://127.0.0.1:*").removeprefix("tcp://").rsplit(":", 1)
+    peer = Connection(ConnectionOptions(SocketType.PUSH))
+    with socket.create_connection((host, int(port)), timeout=WAIT_S) as raw:
+        peer.start(time.monotonic())
+        while not peer.handshake_complete:
+            raw.sendall(peer.data_to_send())
+            peer.receive_data(raw.recv(4096), time.monotonic())
+        raw.sendall(peer.data_to_send())
+        # The handshake ends before the thread waits, or its notification would wake it.
+        assert wait_until(lambda: handshakes_done(pull) == 1)
+        receiver = Worker(pull.recv)
+        assert wait_until(lambda: waiting(pull)), "recv() did not block"
+        peer.send_message([b"x" * 100_000])
+        wire = peer.data_to_send()
+        raw.sendall(wire[:50_000])
+        assert wait_until(lambda: lent(pull) == 1), "the half message was not read and lent"
+        raw.sendall(wire[50_000:])
+        assert receiver.result() == b"x" * 100_000
 
 
 def test_idle_connection_is_taken_back_and_read_by_the_io_thread(

@@ -55,10 +55,15 @@ class ReadLending:
     """The lent connections of one socket, and the wake-up descriptor of its waiting thread."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, lock: AbstractContextManager[object]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        lock: AbstractContextManager[object],
+        notify: Callable[[], None],
     ) -> None:
         self._loop = loop
         self._lock = lock
+        # Wakes a thread waiting on the socket's condition (the socket's own notification).
+        self._notify = notify
         # The application thread would like connections lent (it blocked in recv()).
         self.wanted = False
         self.lent: list[StreamProtocol] = []
@@ -70,6 +75,20 @@ class ReadLending:
         self._close_pipe: weakref.finalize[[int, int], ReadLending] | None = None
         self._poller: select.poll | None = None
         self._polled: dict[int, StreamProtocol] = {}
+
+    def add(self, connection: StreamProtocol) -> None:
+        """Lend ``connection`` (the I/O thread, under the lock, has stopped polling it)."""
+        self.lent.append(connection)
+        # The thread that asked may still wait on the socket's condition, and nothing else
+        # may come to wake it (a partly received message delivers nothing): wake it, so it
+        # waits on the connection's descriptor instead.
+        self._notify()
+
+    def remove(self, connection: StreamProtocol) -> None:
+        """Take ``connection`` back (I/O thread, under the lock), before it polls it again."""
+        self.lent.remove(connection)
+        # The waiting thread may be polling this descriptor: it must stop before it is closed.
+        self.wake()
 
     def read_now(self) -> bool:
         """Read every lent connection without waiting (the caller holds the lock)."""

@@ -85,7 +85,7 @@ class SocketEngine(InprocEndpoints):
         self._inproc_bound: set[str] = set()
         self.closed = False
         # Connections lent to a thread blocked in recv() (see zmtp.engine.lending).
-        self.lending = ReadLending(loop, lock)
+        self.lending = ReadLending(loop, lock, notify)
 
     # -- options as the lower layers want them ----------------------------------------------
 

@@ -218,7 +218,7 @@ class StreamProtocol(asyncio.Protocol):
         self._stop_reading()
         self._lent = True
         self._lent_reads_seen = self._lent_reads
-        lending.lent.append(self)
+        lending.add(self)
         self._lend_check = IDLE_CHECK
         self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
@@ -246,9 +246,7 @@ class StreamProtocol(asyncio.Protocol):
         if not self._lent or lending is None:
             return
         self._lent = False
-        lending.lent.remove(self)
-        # The waiting thread may be polling this descriptor: it must stop before we close it.
-        lending.wake()
+        lending.remove(self)
         if self._lend_timer is not None:
             self._lend_timer.cancel()
             self._lend_timer = None
