@@ -83,8 +83,12 @@ class Session:
         """Start the greeting; call ``output()`` next."""
         self.connection.start(now)
 
-    def receive(self, data: Buffer, now: float) -> None:
-        """Feed bytes from the peer (``b""`` for end of stream) and act on what they say."""
+    def receive(self, data: Buffer, now: float) -> bool:
+        """Feed bytes from the peer (``b""`` for end of stream) and act on what they say.
+
+        Return True when they held nothing but whole messages: then nothing else changed (no
+        output, no new timer, not closed), which a driver may use to skip its checks.
+        """
         messages = self.connection.receive_messages(data, now)
         if messages:
             # The per-message path: nothing but messages came, and no event waits.
@@ -92,8 +96,9 @@ class Session:
             if pipe is not None and self.core.receives:
                 pipe.deliver(messages)
                 self._on_change()
-            return
+            return True
         self._handle_events()
+        return False
 
     def handle_timer(self, now: float) -> None:
         """Run the connection's due timers."""

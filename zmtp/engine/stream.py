@@ -277,8 +277,12 @@ class StreamProtocol(asyncio.Protocol):
             return False
         self._lent_reads += 1
         now = self._loop.time()
+        only_messages = True
         for data in chunks:
-            session.receive(data, now)
+            only_messages = session.receive(data, now) and only_messages
+        if only_messages:
+            # Messages only: no answer to write, no timer sooner, still open (the usual case).
+            return True
         if not self._out and session.connection.has_output:
             # A PONG or another command's answer: written here, as schedule_flush does.
             self._queue(session.output(_FLUSH_BUDGET))
