@@ -347,6 +347,29 @@ def test_a_connection_lent_mid_message_wakes_the_thread_waiting_on_the_condition
         assert receiver.result() == b"x" * 100_000
 
 
+def test_a_long_wait_that_ends_brings_the_idle_check_back(
+    pipeline: tuple[zmtp.Socket, zmtp.Socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a recv() that waited long (idle checks spaced out), the next check comes soon.
+
+    Otherwise a thread that stops receiving right after a long wait would leave its
+    connections unread for up to IDLE_CHECK_MAX (a peer's PING unanswered that long). Here
+    the spacing has no bound, so only the re-armed check can take the connection back.
+    """
+    monkeypatch.setattr(stream_module, "IDLE_CHECK_MAX", NEVER)
+    pull, push = pipeline
+    lend(pull, push.send)
+    soon = Calls(monkeypatch, StreamProtocol, "check_lent_soon")
+    receiver = Worker(pull.recv)
+    assert wait_until(lambda: polling(pull)), "recv() did not wait on the lent connection"
+    # The condition under test is a wait longer than IDLE_CHECK: let time pass.
+    time.sleep(5 * stream_module.IDLE_CHECK)
+    push.send(b"late")
+    assert receiver.result() == b"late"
+    assert wait_until(lambda: sum(soon.by_thread.values()) >= 1), "no check was re-armed"
+    assert wait_until(lambda: lent(pull) == 0), "the connection was not taken back"
+
+
 def test_idle_connection_is_taken_back_and_read_by_the_io_thread(
     pipeline: tuple[zmtp.Socket, zmtp.Socket],
 ) -> None:

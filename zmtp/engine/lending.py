@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import os
 import select
+import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 IDLE_CHECK = 0.010
 # While a thread stays blocked on the lent descriptors, the checks space out (doubling) up to
 # this, so a recv() that waits for hours costs the I/O thread ten wake-ups a second, not a
-# hundred. A thread that stops waiting is noticed within this plus IDLE_CHECK.
+# hundred. When such a long wait ends, the thread asks for a check IDLE_CHECK later.
 IDLE_CHECK_MAX = 0.100
 
 
@@ -118,11 +119,17 @@ class ReadLending:
         poller = self._poller_for(polled)
         self.polling = True
         saved = release()
+        started = time.monotonic()
         try:
             events = poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
         finally:
             reacquire(saved)
             self.polling = False
+        if time.monotonic() - started >= IDLE_CHECK and self.lent:
+            # A long wait spaced out the idle checks. The thread may stop receiving now, so
+            # the next check comes IDLE_CHECK from here (one wake-up per long wait, nothing
+            # in a busy exchange), which keeps a peer's heartbeat answered within ~20 ms.
+            self._loop.call_soon_threadsafe(self._check_soon)
         for fd, _ in events:
             ready = polled.get(fd)
             if ready is not None:
@@ -181,6 +188,11 @@ class ReadLending:
         if self.lent and not self._taking_back:
             self._taking_back = True
             self._loop.call_soon_threadsafe(self._take_back_all)
+
+    def _check_soon(self) -> None:
+        with self._lock:
+            for connection in self.lent:
+                connection.check_lent_soon()
 
     def _take_back_all(self) -> None:
         with self._lock:

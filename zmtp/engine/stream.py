@@ -229,16 +229,25 @@ class StreamProtocol(asyncio.Protocol):
         with self._lock:
             if not self._lent or lending is None:
                 return
-            if lending.polling:
-                self._lend_check = min(2 * self._lend_check, IDLE_CHECK_MAX)
-            elif self._lent_reads != self._lent_reads_seen:
+            if self._lent_reads != self._lent_reads_seen:
                 self._lend_check = IDLE_CHECK
+            elif lending.polling:  # blocked all along, and nothing came
+                self._lend_check = min(2 * self._lend_check, IDLE_CHECK_MAX)
             else:
                 lending.wanted = False
                 self.take_back()
                 return
             self._lent_reads_seen = self._lent_reads
             self._lend_timer = self._loop.call_later(self._lend_check, self._check_lent)
+
+    def check_lent_soon(self) -> None:
+        """Check IDLE_CHECK from now whether the connection is still read (loop, locked)."""
+        if not self._lent:
+            return
+        if self._lend_timer is not None:
+            self._lend_timer.cancel()
+        self._lend_check = IDLE_CHECK
+        self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
     def take_back(self) -> None:
         """Poll the connection in the I/O thread again (loop thread, under the lock)."""
