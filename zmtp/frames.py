@@ -111,6 +111,18 @@ def encode_messages(messages: Iterable[Sequence[Buffer]], out: list[Buffer]) -> 
                 chunk += _LONG_HEADER.pack(LONG, size)
                 chunk += body
                 continue
+        elif (
+            len(frames) == 2
+            and len(frames[0]) <= MAX_SHORT_SIZE
+            and len(frames[1]) <= MAX_SHORT_SIZE
+        ):
+            # Two short frames: an envelope and its body (REQ, REP, DEALER, ROUTER replies).
+            head, body = frames
+            chunk += _SHORT_MORE[len(head)]
+            chunk += head
+            chunk += short_final[len(body)]
+            chunk += body
+            continue
         if chunk:
             out.append(chunk)
             chunk = bytearray()

@@ -36,3 +36,10 @@ def test_small_messages_share_one_buffer() -> None:
     out: list[bytes | bytearray | memoryview] = []
     encode_messages([[b"y" * 16]] * 1000, out)
     assert len(out) == 1 and len(out[0]) == 1000 * 18
+
+
+def test_short_envelopes_share_one_buffer() -> None:
+    """Two short frames (a REQ/REP envelope and its body) are copied into the shared buffer."""
+    out: list[bytes | bytearray | memoryview] = []
+    encode_messages([[b"", b"y" * 16], [b"id", b"z" * 255]] * 50, out)
+    assert len(out) == 1 and len(out[0]) == 50 * (2 + 18 + 4 + 257)

@@ -310,6 +310,10 @@ class StreamProtocol(asyncio.Protocol):
     def _queue(self, buffers: list[Buffer]) -> None:
         """Add ``buffers`` to ``_out``, joining runs of small ones into one buffer."""
         out = self._out
+        if len(buffers) == 1:  # one encoded batch or one message: nothing to join
+            self._out_bytes += len(buffers[0])
+            out.append(buffers[0])
+            return
         small: list[Buffer] = []
         for buffer in buffers:
             size = len(buffer)
@@ -344,6 +348,9 @@ class StreamProtocol(asyncio.Protocol):
                 self._out_bytes = 0
                 return True
             self._out_bytes -= sent
+            if not self._out_bytes:  # all of it went (the usual case): no accounting per buffer
+                out.clear()
+                return True
             done = 0
             for buffer in batch:
                 size = len(buffer)
