@@ -16,7 +16,6 @@ poll timeouts, joins with a timeout, and :func:`wait_until` (a condition with a 
 from __future__ import annotations
 
 import errno
-import gc
 import select
 import socket
 import threading
@@ -48,14 +47,6 @@ ZMaker = Callable[..., ZSocket]
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def ctx() -> Iterator[zmtp.Context]:
-    context = zmtp.Context()
-    yield context
-    gc.collect()  # not inside destroy(): see test_context.py's Socket.__del__ deadlock test
-    assert Worker(context.destroy, 0).join(), "ctx.destroy(linger=0) hung"
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ timeout, and "nothing arrives" is a bounded poll.
 from __future__ import annotations
 
 import contextlib
-import gc
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -28,14 +27,6 @@ TRANSPORTS = ["tcp", "ipc", "inproc"]
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def ctx() -> Iterator[zmtp.Context]:
-    context = zmtp.Context()
-    yield context
-    gc.collect()  # not inside destroy(): see test_context.py's Socket.__del__ deadlock test
-    assert Worker(context.destroy, 0).join(), "ctx.destroy(linger=0) hung"
 
 
 @pytest.fixture
