@@ -12,8 +12,10 @@ end of the connection through ``connection_lost`` as before) and:
 - writes with ``sendmsg``: small buffers (frame headers, short bodies) are joined into one,
   large bodies go to the kernel as they are, and a partial write keeps a ``memoryview`` of the
   rest, so a payload is never copied on the way out;
-- lets the application thread write a reply itself (see :meth:`StreamProtocol.schedule_flush`),
-  which saves the two thread hand-offs that dominate a request/reply round trip.
+- lets the application thread write a reply itself (see :meth:`StreamProtocol.schedule_flush`)
+  and, while it is blocked in ``recv()``, read and decode the connection itself (lending, see
+  :mod:`zmtp.engine.lending`), which saves the thread hand-offs that dominated a request/reply
+  round trip.
 
 Back-pressure flows both ways: a full inbound pipe stops reading (so TCP pushes back on the
 peer), and while more than ``_HIGH_WATER`` bytes wait for the kernel no further messages leave
