@@ -475,6 +475,9 @@ class Socket(zmtp.Socket):
         self._watching = wanted
         with self._lock:
             if wanted:
+                # A blocking recv() may have left connections lent: this loop waits on the
+                # socket's wake-ups, which only the I/O thread's reading produces.
+                self._engine.lending.take_back()
                 self._watchers.add(self._wake)
             else:
                 self._watchers.discard(self._wake)

@@ -380,7 +380,10 @@ class Socket:
 
     def _wait(self, deadline: float | None) -> None:
         """Wait for a change; raise Again at the deadline, ETERM if the context ends."""
-        remaining = self._wait_time(deadline)
+        self._wait_on_condition(self._wait_time(deadline))
+
+    def _wait_on_condition(self, remaining: float | None) -> None:
+        """Wait on the socket's condition (the I/O thread reads every connection meanwhile)."""
         lending = self._engine.lending
         if lending.lent:
             # Waiting on the condition: only the I/O thread reads for it.
@@ -401,11 +404,13 @@ class Socket:
         thread lent it instead of waiting for the I/O thread to wake it.
         """
         lending = self._engine.lending
-        if not lending.lent:
-            lending.wanted = True
-            self._wait(deadline)
-            return
         remaining = self._wait_time(deadline)
+        if not lending.lent:
+            # Asked only with time left to wait: a thread that is about to give up (Again)
+            # would leave the connection lent to nobody.
+            lending.wanted = True
+            self._wait_on_condition(remaining)
+            return
         # No read before waiting: poll() reports bytes already there at once, and costs less
         # than a recv() that fails with EAGAIN (the usual case right after a request).
         handle = self._handle
@@ -659,7 +664,7 @@ class Socket:
 
     def _recv_waiting(self, flags: int) -> Message:
         """Wait for a message under RCVTIMEO (the caller holds the lock and found none)."""
-        if flags & _DONTWAIT:
+        if flags & _DONTWAIT or self._int(_O.RCVTIMEO) == 0:
             lending = self._engine.lending
             # Bytes may wait in the kernel on a lent connection that no thread polls.
             if lending.lent and lending.read_now():

@@ -80,8 +80,6 @@ def zmake(zctx: zmq.Context[ZSocket]) -> ZMaker:
 def no_idle_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lent connections are never taken back for being idle: only the path under test can."""
     monkeypatch.setattr(stream_module, "IDLE_CHECK", NEVER)
-    # The spaced-out checks while a thread waits, where the engine has them.
-    monkeypatch.setattr(stream_module, "IDLE_CHECK_MAX", NEVER)
 
 
 def endpoint(transport: str, tmp_path: Path, name: str = "lend") -> str:
@@ -126,6 +124,12 @@ def polling(sock: zmtp.Socket) -> bool:
     """Whether a thread is waiting on the socket's lent descriptors now."""
     with sock._lock:
         return sock._engine.lending.polling
+
+
+def unchecked(sock: zmtp.Socket) -> bool:
+    """Whether the idle checks of the socket's lent connections are paused for a long wait."""
+    with sock._lock:
+        return sock._engine.lending.unchecked
 
 
 def waiting(sock: zmtp.Socket) -> bool:
@@ -338,27 +342,48 @@ def test_a_connection_lent_mid_message_wakes_the_thread_waiting_on_the_condition
         assert receiver.result() == b"x" * 100_000
 
 
-def test_a_long_wait_that_ends_brings_the_idle_check_back(
-    pipeline: tuple[zmtp.Socket, zmtp.Socket], monkeypatch: pytest.MonkeyPatch
+def test_the_end_of_a_long_wait_restarts_the_idle_checks(
+    pipeline: tuple[zmtp.Socket, zmtp.Socket],
 ) -> None:
-    """After a recv() that waited long (idle checks spaced out), the next check comes soon.
+    """Checks pause while a thread stays blocked on a lent connection; its wait's end resumes them.
 
     Otherwise a thread that stops receiving right after a long wait would leave its
-    connections unread for up to IDLE_CHECK_MAX (a peer's PING unanswered that long). Here
-    the spacing has no bound, so only the re-armed check can take the connection back.
+    connection lent, and unread, for good (a peer's PING never answered).
     """
-    monkeypatch.setattr(stream_module, "IDLE_CHECK_MAX", NEVER)
     pull, push = pipeline
     lend(pull, push.send)
-    soon = Calls(monkeypatch, StreamProtocol, "check_lent_soon")
     receiver = Worker(pull.recv)
     assert wait_until(lambda: polling(pull)), "recv() did not wait on the lent connection"
-    # The condition under test is a wait longer than IDLE_CHECK: let time pass.
-    time.sleep(5 * stream_module.IDLE_CHECK)
+    # Let the idle checks find the thread blocked, and pause: with the lock held, a check
+    # that ran has recorded it.
+    assert wait_until(lambda: unchecked(pull)), "the idle checks did not pause"
     push.send(b"late")
     assert receiver.result() == b"late"
-    assert wait_until(lambda: sum(soon.by_thread.values()) >= 1), "no check was re-armed"
-    assert wait_until(lambda: lent(pull) == 0), "the connection was not taken back"
+    assert wait_until(lambda: lent(pull) == 0), "the checks did not resume: still lent"
+
+
+def test_recv_with_rcvtimeo_zero_reads_a_lent_connection(
+    pipeline: tuple[zmtp.Socket, zmtp.Socket], no_idle_check: None
+) -> None:
+    """RCVTIMEO 0 is a non-blocking receive: it reads lent connections and asks for none.
+
+    Before, it asked the I/O thread to lend a connection and gave up at once, leaving the
+    connection lent to nobody: each message then waited for the idle check (here: forever).
+    """
+    pull, push = pipeline
+    pull.rcvtimeo = 0
+    got: list[bytes] = []
+    deadline = time.monotonic() + WAIT_S
+    for body in (b"one", b"two", b"three"):
+        push.send(body)
+        while time.monotonic() < deadline:
+            try:
+                got.append(pull.recv())
+                break
+            except zmtp.Again:
+                time.sleep(0.001)
+    assert got == [b"one", b"two", b"three"]
+    assert lent(pull) == 0  # nobody blocked, so nothing was lent
 
 
 def test_idle_connection_is_taken_back_and_read_by_the_io_thread(
@@ -573,7 +598,6 @@ def test_heartbeats_flow_while_lent(
     """
     if zmtp_heartbeats:
         monkeypatch.setattr(stream_module, "IDLE_CHECK", NEVER)
-        monkeypatch.setattr(stream_module, "IDLE_CHECK_MAX", NEVER)
     router = zmake(zmq.ROUTER)
     router.heartbeat_ivl = 50
     router.heartbeat_timeout = 200

@@ -17,10 +17,10 @@ The rules that keep two threads from ever reading one connection at once:
   socket's condition as before; the I/O thread lends a connection right after its next read
   while ``wanted`` is set.
 - The I/O thread takes a connection back when the application has stopped reading it (checked
-  every :data:`IDLE_CHECK`, spaced out to :data:`IDLE_CHECK_MAX` while a thread stays blocked),
-  so heartbeats, the end of the connection and RCVHWM work while nobody calls ``recv()``; when
-  the socket is polled in any other way (``poll()``, a Poller, FD and EVENTS, a blocked send);
-  and when the connection closes.
+  every :data:`IDLE_CHECK`, paused while a thread stays blocked on it), so heartbeats, the end
+  of the connection and RCVHWM work while nobody calls ``recv()``; when the socket is waited on
+  in any other way (``poll()``, a Poller, FD and EVENTS, zmtp.asyncio, a blocked send); and when
+  the connection closes.
 
 While the application thread waits on lent descriptors it also waits on a wake-up descriptor
 of this object, so that anything the condition would have told it (a message from another
@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import os
 import select
-import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -45,11 +44,9 @@ if TYPE_CHECKING:
 # How often the I/O thread checks whether a lent connection is still being read. A connection
 # nobody read since the last check is taken back; this bounds how long bytes can wait in the
 # kernel unread (a heartbeat, the peer's disconnection) while the application does other work.
+# A check that finds the thread still blocked, with nothing read, stops checking until that
+# wait ends: a recv() that waits for hours costs no wake-ups, however many peers are lent.
 IDLE_CHECK = 0.010
-# While a thread stays blocked on the lent descriptors, the checks space out (doubling) up to
-# this, so a recv() that waits for hours costs the I/O thread ten wake-ups a second, not a
-# hundred. When such a long wait ends, the thread asks for a check IDLE_CHECK later.
-IDLE_CHECK_MAX = 0.100
 
 
 class ReadLending:
@@ -70,6 +67,9 @@ class ReadLending:
         self.lent: list[StreamProtocol] = []
         # A thread is waiting on the lent descriptors (so wake() must write).
         self.polling = False
+        # An idle check found the thread blocked and stopped checking: the end of the wait
+        # must start the checks again.
+        self.unchecked = False
         self._taking_back = False
         self._wake_r = -1
         self._wake_w = -1
@@ -88,6 +88,10 @@ class ReadLending:
     def remove(self, connection: StreamProtocol) -> None:
         """Take ``connection`` back (I/O thread, under the lock), before it polls it again."""
         self.lent.remove(connection)
+        if connection in self._polled.values():
+            # Rebuilt at the next wait anyway; dropped now so a closed connection is freed.
+            self._poller = None
+            self._polled = {}
         # The waiting thread may be polling this descriptor: it must stop before it is closed.
         self.wake()
 
@@ -119,16 +123,16 @@ class ReadLending:
         poller = self._poller_for(polled)
         self.polling = True
         saved = release()
-        started = time.monotonic()
         try:
             events = poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
         finally:
             reacquire(saved)
             self.polling = False
-        if time.monotonic() - started >= IDLE_CHECK and self.lent:
-            # A long wait spaced out the idle checks. The thread may stop receiving now, so
-            # the next check comes IDLE_CHECK from here (one wake-up per long wait, nothing
-            # in a busy exchange), which keeps a peer's heartbeat answered within ~20 ms.
+        if self.unchecked:
+            # The checks stopped during this wait. The thread may stop receiving now, so they
+            # start again (one loop wake-up per long wait, none in a busy exchange): a peer's
+            # PING is then read within about 2 * IDLE_CHECK.
+            self.unchecked = False
             self._loop.call_soon_threadsafe(self._check_soon)
         for fd, _ in events:
             ready = polled.get(fd)
@@ -177,6 +181,7 @@ class ReadLending:
             self._close_pipe()
             self._close_pipe = None
             self._poller = None
+            self._polled = {}
             self._wake_r = self._wake_w = -1
 
     def take_back(self) -> None:

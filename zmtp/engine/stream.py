@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from zmtp.engine.lending import IDLE_CHECK, IDLE_CHECK_MAX, ReadLending
+from zmtp.engine.lending import IDLE_CHECK, ReadLending
 from zmtp.frames import Buffer
 from zmtp.pipe import Pipe
 from zmtp.session import Session
@@ -116,7 +116,6 @@ class StreamProtocol(asyncio.Protocol):
         self._lent_reads = 0
         self._lent_reads_seen = 0
         self._lend_timer: asyncio.TimerHandle | None = None
-        self._lend_check = IDLE_CHECK
 
     def itself(self) -> StreamProtocol:
         """Serve as the protocol factory of a connection made for this very protocol."""
@@ -221,7 +220,6 @@ class StreamProtocol(asyncio.Protocol):
         self._lent = True
         self._lent_reads_seen = self._lent_reads
         lending.add(self)
-        self._lend_check = IDLE_CHECK
         self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
     def _check_lent(self) -> None:
@@ -231,16 +229,17 @@ class StreamProtocol(asyncio.Protocol):
         with self._lock:
             if not self._lent or lending is None:
                 return
-            if self._lent_reads != self._lent_reads_seen:
-                self._lend_check = IDLE_CHECK
-            elif lending.polling:  # blocked all along, and nothing came
-                self._lend_check = min(2 * self._lend_check, IDLE_CHECK_MAX)
-            else:
+            if self._lent_reads == self._lent_reads_seen:
+                if lending.polling:
+                    # Blocked since the last check, and nothing came: the wait's end restarts
+                    # the checks (ReadLending.wait), so none are needed meanwhile.
+                    lending.unchecked = True
+                    return
                 lending.wanted = False
                 self.take_back()
                 return
             self._lent_reads_seen = self._lent_reads
-            self._lend_timer = self._loop.call_later(self._lend_check, self._check_lent)
+            self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
     def check_lent_soon(self) -> None:
         """Check IDLE_CHECK from now whether the connection is still read (loop, locked)."""
@@ -248,7 +247,6 @@ class StreamProtocol(asyncio.Protocol):
             return
         if self._lend_timer is not None:
             self._lend_timer.cancel()
-        self._lend_check = IDLE_CHECK
         self._lend_timer = self._loop.call_later(IDLE_CHECK, self._check_lent)
 
     def take_back(self) -> None:
