@@ -15,6 +15,7 @@ poll timeouts, joins with a timeout, and :func:`wait_until` (a condition with a 
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import select
 import socket
@@ -30,6 +31,7 @@ import zmq.utils.monitor
 from api_support import Worker, socket_maker
 
 import zmtp
+import zmtp.asyncio
 import zmtp.engine.stream as stream_module
 from zmtp.connection import Connection, ConnectionOptions
 from zmtp.constants import SocketType
@@ -384,6 +386,24 @@ def test_recv_with_rcvtimeo_zero_reads_a_lent_connection(
                 time.sleep(0.001)
     assert got == [b"one", b"two", b"three"]
     assert lent(pull) == 0  # nobody blocked, so nothing was lent
+
+
+def test_an_asyncio_shadow_takes_back_a_lent_connection(
+    pipeline: tuple[zmtp.Socket, zmtp.Socket], no_idle_check: None
+) -> None:
+    """A zmtp.asyncio view waits on the socket's wake-ups, which only the I/O thread makes."""
+    pull, push = pipeline
+    lend(pull, push.send)
+
+    async def receive() -> bytes:
+        view = zmtp.asyncio.Socket.shadow(pull)
+        pending = view.recv()
+        push.send(b"async")
+        received: bytes = await asyncio.wait_for(pending, WAIT_S)
+        return received
+
+    assert asyncio.run(receive()) == b"async"
+    assert lent(pull) == 0
 
 
 def test_idle_connection_is_taken_back_and_read_by_the_io_thread(
