@@ -664,13 +664,14 @@ class Socket:
 
     def _recv_waiting(self, flags: int) -> Message:
         """Wait for a message under RCVTIMEO (the caller holds the lock and found none)."""
-        if flags & _DONTWAIT or self._int(_O.RCVTIMEO) == 0:
+        timeout = 0 if flags & _DONTWAIT else self._int(_O.RCVTIMEO)
+        if timeout == 0:  # NOBLOCK, or RCVTIMEO 0: the same non-blocking receive
             lending = self._engine.lending
             # Bytes may wait in the kernel on a lent connection that no thread polls.
             if lending.lent and lending.read_now():
                 return self._core.recv()
             raise Again()
-        deadline = self._deadline(flags, _O.RCVTIMEO)
+        deadline = None if timeout < 0 else time.monotonic() + timeout / 1000
         while True:
             self._wait_for_input(deadline)
             try:
